@@ -1,0 +1,111 @@
+/**
+ * Options, results and status shapes of {@link RaftNode}.
+ */
+import type { Entry, HardState, NodeId, Snapshot, StateRole } from '../raft/types.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { Transport } from '../transport/transport.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Random } from '../util/rng.ts';
+import type { StateMachine } from './state-machine.ts';
+
+/** Options of a {@link RaftNode}. Defaults follow etcd. */
+export interface RaftNodeOptions<Result = unknown> {
+  /** This member's id (positive integer). */
+  readonly id: NodeId;
+  /**
+   * Initial voters of a brand-new cluster (including `id`). Ignored when the
+   * storage already holds state. Empty (or omitted) on a fresh storage means
+   * "joining an existing cluster": the member starts with no configuration
+   * and learns it from the leader.
+   */
+  readonly peers?: readonly NodeId[];
+  readonly storage: Storage;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine<Result>;
+  readonly clock: Clock;
+  /** Seeded randomness (election timeouts, proposer nonce). */
+  readonly rng: Random;
+  /** Ticks without hearing from a leader before campaigning (default 10). */
+  readonly electionTick?: number;
+  /** Ticks between leader heartbeats (default 1). */
+  readonly heartbeatTick?: number;
+  /** Milliseconds per tick (default 100). */
+  readonly tickMs?: number;
+  /** Pre-vote (default true). */
+  readonly preVote?: boolean;
+  /** Check quorum (default true). */
+  readonly checkQuorum?: boolean;
+  /** Max bytes of entries per MsgApp (core default 1 MiB). */
+  readonly maxSizePerMsg?: number;
+  /** Max in-flight MsgApp per follower (core default 256). */
+  readonly maxInflightMsgs?: number;
+  /** Take a snapshot every this many applied entries (default 10,000). */
+  readonly snapshotCount?: number;
+  /** Entries kept in memory behind a snapshot for slow followers (default 5,000). */
+  readonly snapshotCatchUpEntries?: number;
+  /**
+   * Ticks a forwarded proposal may stay unseen in the local log before it is
+   * rejected with `ErrProposalDropped`, and a read or transfer may wait
+   * before `ErrTimeout` / `ErrTimeoutLeaderTransfer` (default 2 × electionTick
+   * for proposals and transfers, 5 × electionTick for reads).
+   */
+  readonly requestTimeoutTicks?: number;
+  /** A learner may be promoted once its match index ≥ this fraction of the leader's (default 0.9, etcd's rule). */
+  readonly learnerReadyPercent?: number;
+  /** Close storage and transport on {@link RaftNode.stop} (default true). */
+  readonly closeOnStop?: boolean;
+  /** Test-only planted bugs passed to the Raft core (the simulator's mutation check). Never set in production. */
+  readonly testFaults?: { readonly voteTwice?: boolean; readonly commitWithoutQuorum?: boolean };
+  /** Observation hooks (the simulator's invariant checker and trace). */
+  readonly observer?: NodeObserver;
+}
+
+/** Hooks called synchronously from the Ready loop, for checkers and tracing. */
+export interface NodeObserver {
+  /** After a Ready's hard state / entries / snapshot became durable (before messages are sent). */
+  persisted?(id: NodeId, hardState: HardState | undefined, entries: readonly Entry[], snapshot: Snapshot | undefined): void;
+  /** After committed entries (raw, envelopes included; no-ops and conf changes too) were applied. */
+  applied?(id: NodeId, entries: readonly Entry[]): void;
+  /** After the state machine was restored from a snapshot. */
+  restored?(id: NodeId, snapshot: Snapshot): void;
+}
+
+/** Options of calls that wait. */
+export interface WaitOptions {
+  /** Abort waiting; the call rejects with `ErrAborted` (the operation itself may still happen). */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link RaftNode.propose} resolves with. */
+export interface ProposeResult<Result = unknown> {
+  /** Log index of the entry. */
+  readonly index: number;
+  /** Term of the entry. */
+  readonly term: number;
+  /** What the state machine's `apply` returned for it. */
+  readonly result: Result;
+}
+
+/** What {@link RaftNode.status} returns. */
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: StateRole;
+  readonly term: number;
+  /** Known leader, 0 if none. */
+  readonly leader: NodeId;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/** Events of a {@link RaftNode}. */
+export type RaftNodeEvents = {
+  /** The known leader changed (0 = none). */
+  leaderChange: [leader: NodeId, term: number];
+  /** This member's role changed. */
+  roleChange: [role: StateRole];
+  /** This member's removal from the configuration was applied. */
+  removed: [];
+};

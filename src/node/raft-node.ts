@@ -1,0 +1,789 @@
+/**
+ * RaftNode: the driver that turns the pure Raft core into a running member.
+ * It owns the clock (ticks), the Storage (durability), the Transport
+ * (messages) and the StateMachine (apply), and runs the classic Ready loop:
+ *
+ *   persist hard state + entries + snapshot (await Storage.save)
+ *   → send messages → restore snapshot / apply committed entries (in batches)
+ *   → advance.
+ *
+ * Everything that touches the core — inbound messages, ticks, proposals,
+ * reads — goes through one inbox, drained before each Ready, so the core is
+ * never stepped between `ready()` and `advance()` and many proposals and
+ * messages are batched into one Ready and one `save`.
+ *
+ * A proposal is acknowledged only after its entry was applied locally, which
+ * happens only once it is committed (durable on a quorum: followers
+ * acknowledge MsgApp only after persisting, and this node persists before it
+ * sends or applies anything).
+ */
+import { decode } from '../codec/index.ts';
+import { isStrataError, strataError } from '../errors.ts';
+import { LogStore, bootstrapSnapshot } from '../raft/log-store.ts';
+import { RawNode } from '../raft/rawnode.ts';
+import type { RaftStatus } from '../raft/rawnode.ts';
+import { ConfChangeTransition, ConfChangeType, EntryType, StateRole } from '../raft/types.ts';
+import type {
+  ConfChange,
+  ConfChangeSingle,
+  ConfState,
+  Entry,
+  NodeId,
+  ReadState,
+  Ready,
+  Snapshot,
+  SoftState,
+} from '../raft/types.ts';
+import type { Storage } from '../storage/storage.ts';
+import type { Transport } from '../transport/transport.ts';
+import type { Clock, TimerHandle } from '../util/clock.ts';
+import { log } from '../util/log.ts';
+import { DedupTable } from './dedup.ts';
+import { isFrom, payloadOf, readId, seqOf, wrap } from './envelope.ts';
+import { TypedEmitter } from './events.ts';
+import type { NodeObserver, NodeStatus, ProposeResult, RaftNodeEvents, RaftNodeOptions, WaitOptions } from './options.ts';
+import { Deferred, Fifo } from './pending.ts';
+import { decodeSnapshotData, encodeSnapshotData } from './snapshot-data.ts';
+import type { StateMachine } from './state-machine.ts';
+
+interface PendingProposal {
+  readonly seq: number;
+  readonly d: Deferred<ProposeResult<unknown>>;
+  /** Log index where our entry was seen (0 = not seen yet). */
+  index: number;
+  /** Tick by which it must have been seen in the local log. */
+  readonly deadline: number;
+}
+
+interface PendingRead {
+  readonly d: Deferred<number>;
+  readonly deadline: number;
+}
+
+interface ReadRound {
+  readonly ctx: number;
+  readonly waiters: PendingRead[];
+  readonly issuedAt: number;
+}
+
+interface PendingTransfer {
+  readonly to: NodeId;
+  readonly d: Deferred<void>;
+  readonly deadline: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+function readCtx(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setFloat64(0, n, true);
+  return b;
+}
+
+function readCtxValue(b: Uint8Array): number {
+  if (b.length !== 8) return -1;
+  return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
+}
+
+/** A Raft member: the Ready loop around the pure core. See the module doc. */
+export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
+  /** This member's id. */
+  readonly id: NodeId;
+
+  private readonly storage: Storage;
+  private readonly transport: Transport;
+  private readonly sm: StateMachine<Result>;
+  private readonly clock: Clock;
+  private readonly opts: RaftNodeOptions<Result>;
+  private readonly electionTick: number;
+  private readonly tickMs: number;
+  private readonly snapshotCount: number;
+  private readonly catchUp: number;
+  private readonly proposalTimeout: number;
+  private readonly readTimeout: number;
+  private readonly observer: NodeObserver | undefined;
+  /** Distinguishes this start from earlier ones of the same member in proposal envelopes. */
+  private readonly nonce: number;
+
+  private raw: RawNode | undefined;
+  private logStore = new LogStore();
+  private started = false;
+  private stopped = false;
+  private failure: unknown;
+
+  private inbox: Array<() => void> = [];
+  private inReady = false;
+  private running = false;
+  private loopPromise: Promise<void> = Promise.resolve();
+  private tickTimer: TimerHandle | undefined;
+  private ticks = 0;
+
+  private applied = 0;
+  private snapshotIndex = 0;
+  private confState: ConfState = bootstrapSnapshot([]).metadata.confState;
+  private role: StateRole = StateRole.Follower;
+  private leader: NodeId = 0;
+  private term = 0;
+  private readonly dedup = new DedupTable();
+  private readonly addresses = new Map<NodeId, string>();
+
+  private seq = 0;
+  private readonly proposals = new Map<number, PendingProposal>();
+  private readonly seenAt = new Map<number, number>();
+  private readonly unseen = new Fifo<PendingProposal>();
+  private readCounter = 0;
+  private readQueue: PendingRead[] = [];
+  private readRound: ReadRound | undefined;
+  private readWaiting: Array<{ index: number; waiters: PendingRead[] }> = [];
+  private transfers: PendingTransfer[] = [];
+
+  /** Create a member; call {@link start} before anything else. */
+  constructor(options: RaftNodeOptions<Result>) {
+    super();
+    if (!Number.isSafeInteger(options.id) || options.id <= 0) {
+      throw strataError('ErrInvalidArgument', `node id must be a positive integer, got ${options.id}`);
+    }
+    this.id = options.id;
+    this.opts = options;
+    this.storage = options.storage;
+    this.transport = options.transport;
+    this.sm = options.stateMachine;
+    this.clock = options.clock;
+    this.electionTick = options.electionTick ?? 10;
+    this.tickMs = options.tickMs ?? 100;
+    this.snapshotCount = options.snapshotCount ?? 10_000;
+    this.catchUp = options.snapshotCatchUpEntries ?? 5_000;
+    this.proposalTimeout = options.requestTimeoutTicks ?? 2 * this.electionTick;
+    this.readTimeout = options.requestTimeoutTicks ?? 5 * this.electionTick;
+    this.observer = options.observer;
+    this.nonce = Math.floor(options.rng.next() * 0x1_0000_0000) >>> 0;
+  }
+
+  /**
+   * Load storage and join the cluster: restores the latest snapshot into the
+   * state machine, rebuilds the in-memory log from hard state / snapshot /
+   * entries (committed entries after the snapshot are re-applied), or — for a
+   * new cluster — saves the bootstrap snapshot of `peers`. Starts ticking.
+   */
+  async start(): Promise<void> {
+    if (this.started) throw strataError('ErrInvalidArgument', 'node already started');
+    this.started = true;
+    const st = await this.storage.load();
+    const ls = new LogStore();
+    const fresh = st.snapshot === undefined && st.entries.length === 0 && st.hardState.term === 0;
+    if (st.snapshot !== undefined) {
+      ls.applySnapshot(st.snapshot);
+      if (st.snapshot.metadata.index > 0 && st.snapshot.data.length > 0) await this.restoreData(st.snapshot);
+      this.applied = st.snapshot.metadata.index;
+      this.snapshotIndex = st.snapshot.metadata.index;
+      this.confState = st.snapshot.metadata.confState;
+    } else if (fresh && (this.opts.peers?.length ?? 0) > 0) {
+      const snap = bootstrapSnapshot(this.opts.peers ?? []);
+      await this.storage.save({ snapshot: snap });
+      ls.applySnapshot(snap);
+      this.confState = snap.metadata.confState;
+    }
+    if (st.entries.length > 0) ls.append(st.entries);
+    ls.setHardState(st.hardState);
+    this.logStore = ls;
+    this.term = st.hardState.term;
+    const o = this.opts;
+    this.raw = new RawNode(
+      {
+        id: this.id,
+        rng: o.rng,
+        electionTick: this.electionTick,
+        heartbeatTick: o.heartbeatTick ?? 1,
+        preVote: o.preVote ?? true,
+        checkQuorum: o.checkQuorum ?? true,
+        ...(o.maxSizePerMsg !== undefined ? { maxSizePerMsg: o.maxSizePerMsg } : {}),
+        ...(o.maxInflightMsgs !== undefined ? { maxInflightMsgs: o.maxInflightMsgs } : {}),
+        applied: this.applied,
+        ...(o.testFaults !== undefined ? { testFaults: { ...o.testFaults } } : {}),
+      },
+      ls,
+    );
+    if (this.stopped) return;
+    this.transport.onMessage((m) => this.submit(() => this.core().step(m)));
+    this.transport.onSnapshotStatus?.((peer, ok) => this.submit(() => this.core().reportSnapshot(peer, ok)));
+    this.transport.onUnreachable?.((peer) => this.submit(() => this.core().reportUnreachable(peer)));
+    this.tickTimer = this.clock.setTimeout(this.onTick, this.tickMs);
+    log.node('%d started: term %d applied %d last %d', this.id, this.term, this.applied, ls.lastIndex());
+    this.kick();
+  }
+
+  /**
+   * Propose `data`. Resolves with the entry's index, term and the state
+   * machine's result once the entry is applied on this member. Rejects with
+   * `ErrProposalDropped` (no leader, transfer in progress, or the forwarded
+   * proposal never reached the log), `ErrLeaderChanged` (another entry took
+   * its place), `ErrStopped`, or `ErrAborted` (signal; the entry may still
+   * commit later).
+   */
+  propose(data: Uint8Array, options: WaitOptions = {}): Promise<ProposeResult<Result>> {
+    const seq = ++this.seq;
+    const p = this.newProposal(seq, options.signal);
+    if (p.d.settled) return p.d.promise as Promise<ProposeResult<Result>>;
+    const entry = wrap(this.id, this.nonce, seq, data);
+    this.submit(() => {
+      if (p.d.settled) return;
+      try {
+        this.core().propose(entry);
+        this.unseen.push(p);
+      } catch (err) {
+        this.settleProposal(p, err);
+      }
+    });
+    return p.d.promise as Promise<ProposeResult<Result>>;
+  }
+
+  /**
+   * Linearizable read barrier (ReadIndex): resolves with the read index once
+   * this member has applied at least that far, so local state may be read.
+   * Concurrent calls share one round. Rejects with `ErrTimeout`, `ErrStopped`
+   * or `ErrAborted`.
+   */
+  readIndex(options: WaitOptions = {}): Promise<number> {
+    const d = new Deferred<number>(options.signal);
+    if (this.rejectIfDown(d)) return d.promise;
+    this.readQueue.push({ d, deadline: this.ticks + this.readTimeout });
+    this.submit(() => this.issueReadRound());
+    return d.promise;
+  }
+
+  /**
+   * Ask the leader to hand leadership to voter `to`; resolves once `to` is
+   * the known leader. Rejects with `ErrBadLeaderTransferee` (not a voter),
+   * `ErrTimeoutLeaderTransfer`, `ErrStopped` or `ErrAborted`.
+   */
+  transferLeadership(to: NodeId, options: WaitOptions = {}): Promise<void> {
+    const d = new Deferred<void>(options.signal);
+    if (this.rejectIfDown(d)) return d.promise;
+    if (!this.confState.voters.includes(to)) {
+      d.reject(strataError('ErrBadLeaderTransferee', `${to} is not a voter`));
+      return d.promise;
+    }
+    if (this.leader === to) {
+      d.resolve();
+      return d.promise;
+    }
+    this.transfers.push({ to, d, deadline: this.ticks + this.proposalTimeout });
+    this.submit(() => this.core().transferLeader(to));
+    return d.promise;
+  }
+
+  /**
+   * Add member `id` as a voter (or a learner with `learner: true`). `context`
+   * is its peer address (a string) or opaque bytes; a string is handed to
+   * every member's `Transport.addPeer`. Resolves with the new configuration
+   * once the change is applied here.
+   */
+  addMember(id: NodeId, options: { learner?: boolean; context?: string | Uint8Array } & WaitOptions = {}): Promise<ConfState> {
+    if (this.confState.voters.includes(id) || (this.confState.learners.includes(id) && options.learner === true)) {
+      return Promise.reject(strataError('ErrMemberExists', `member ${id} exists`));
+    }
+    const ctx = typeof options.context === 'string' ? utf8.encode(options.context) : (options.context ?? EMPTY);
+    const type = options.learner === true ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
+    return this.changeConf([{ type, nodeId: id }], ctx, options.signal);
+  }
+
+  /**
+   * Promote learner `id` to voter. Only the leader knows how far the learner
+   * is: rejects with `ErrNotLeader` elsewhere, `ErrMemberNotLearner`, or
+   * `ErrLearnerNotReady` unless its match index is within
+   * `learnerReadyPercent` of the leader's.
+   */
+  promoteMember(id: NodeId, options: WaitOptions = {}): Promise<ConfState> {
+    if (!this.confState.learners.includes(id)) {
+      return Promise.reject(strataError('ErrMemberNotLearner', `member ${id} is not a learner`));
+    }
+    if (this.role !== StateRole.Leader) return Promise.reject(strataError('ErrNotLeader', 'promote on the leader'));
+    const st = this.core().status();
+    const pr = st.progress.get(id);
+    const need = (this.opts.learnerReadyPercent ?? 0.9) * st.lastIndex;
+    if (pr === undefined || pr.match < need) {
+      return Promise.reject(
+        strataError('ErrLearnerNotReady', `learner ${id} at ${pr?.match ?? 0}, leader at ${st.lastIndex}`),
+      );
+    }
+    return this.changeConf([{ type: ConfChangeType.AddNode, nodeId: id }], EMPTY, options.signal);
+  }
+
+  /** Remove member `id` (voter or learner). Rejects with `ErrMemberNotFound` when it is not one. */
+  removeMember(id: NodeId, options: WaitOptions = {}): Promise<ConfState> {
+    const cs = this.confState;
+    if (!cs.voters.includes(id) && !cs.learners.includes(id) && !cs.votersOutgoing.includes(id)) {
+      return Promise.reject(strataError('ErrMemberNotFound', `member ${id} not found`));
+    }
+    return this.changeConf([{ type: ConfChangeType.RemoveNode, nodeId: id }], EMPTY, options.signal);
+  }
+
+  /** A snapshot of this member's view. */
+  status(): NodeStatus {
+    const st = this.raw?.status();
+    return {
+      id: this.id,
+      role: st?.role ?? this.role,
+      term: st?.term ?? this.term,
+      leader: st?.lead ?? this.leader,
+      commitIndex: st?.commit ?? 0,
+      appliedIndex: this.applied,
+      lastIndex: st?.lastIndex ?? this.logStore.lastIndex(),
+      voters: [...this.confState.voters],
+      learners: [...this.confState.learners],
+    };
+  }
+
+  /** The core's full status (progress per peer on the leader). For tools and the simulator. */
+  raftStatus(): RaftStatus | undefined {
+    return this.raw?.status();
+  }
+
+  /** The in-memory log (read-only use: invariant checks). */
+  get log(): LogStore {
+    return this.logStore;
+  }
+
+  /** Last applied index. */
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  /** The configuration as last applied here. */
+  get configuration(): ConfState {
+    return this.confState;
+  }
+
+  /** True once stopped (or failed). */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** The error that stopped the node (a state machine or storage failure), if any. */
+  get error(): unknown {
+    return this.failure;
+  }
+
+  /** Resolves when the Ready loop has nothing left to do right now. */
+  idle(): Promise<void> {
+    return this.loopPromise;
+  }
+
+  /**
+   * Stop: no more ticks or messages, every waiting call rejects with
+   * `ErrStopped`, then (by default) the transport and storage are closed.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.halt(strataError('ErrStopped', 'node stopped'));
+    await this.loopPromise.catch(() => undefined);
+    if (this.opts.closeOnStop ?? true) {
+      await this.transport.close();
+      await this.storage.close();
+    }
+  }
+
+  /**
+   * Stop at once without waiting for or closing anything — a crashed
+   * process (the simulator). Waiting calls reject with `ErrStopped`.
+   */
+  halt(reason: unknown = strataError('ErrStopped', 'node halted')): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
+    this.inbox = [];
+    this.transport.onMessage(() => undefined);
+    for (const p of [...this.proposals.values()]) p.d.reject(reason);
+    this.proposals.clear();
+    this.seenAt.clear();
+    this.unseen.drain();
+    for (const r of this.readQueue) r.d.reject(reason);
+    for (const r of this.readRound?.waiters ?? []) r.d.reject(reason);
+    for (const w of this.readWaiting) for (const r of w.waiters) r.d.reject(reason);
+    this.readQueue = [];
+    this.readRound = undefined;
+    this.readWaiting = [];
+    for (const t of this.transfers) t.d.reject(reason);
+    this.transfers = [];
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private core(): RawNode {
+    if (this.raw === undefined) throw strataError('ErrStopped', 'node not started');
+    return this.raw;
+  }
+
+  private rejectIfDown<T>(d: Deferred<T>): boolean {
+    if (!this.started || this.raw === undefined) return d.reject(strataError('ErrStopped', 'node not started'));
+    if (this.stopped) return d.reject(this.failure ?? strataError('ErrStopped', 'node stopped'));
+    return d.settled;
+  }
+
+  private newProposal(seq: number, signal: AbortSignal | undefined): PendingProposal {
+    const d = new Deferred<ProposeResult<unknown>>(signal, () => this.forget(seq));
+    const p: PendingProposal = { seq, d, index: 0, deadline: this.ticks + this.proposalTimeout };
+    if (!this.rejectIfDown(d)) this.proposals.set(seq, p);
+    return p;
+  }
+
+  private forget(seq: number): void {
+    const p = this.proposals.get(seq);
+    this.proposals.delete(seq);
+    if (p !== undefined && p.index > 0 && this.seenAt.get(p.index) === seq) this.seenAt.delete(p.index);
+  }
+
+  private settleProposal(p: PendingProposal, err: unknown, ok?: ProposeResult<unknown>): void {
+    this.forget(p.seq);
+    if (ok !== undefined) p.d.resolve(ok);
+    else p.d.reject(err);
+  }
+
+  private changeConf(changes: ConfChangeSingle[], ctx: Uint8Array, signal: AbortSignal | undefined): Promise<ConfState> {
+    const seq = ++this.seq;
+    const p = this.newProposal(seq, signal);
+    const cc: ConfChange = { transition: ConfChangeTransition.Auto, changes, context: wrap(this.id, this.nonce, seq, ctx) };
+    this.submit(() => {
+      if (p.d.settled) return;
+      try {
+        this.core().proposeConfChange(cc);
+        this.unseen.push(p);
+      } catch (err) {
+        this.settleProposal(p, err);
+      }
+    });
+    return p.d.promise.then((r) => r.result as ConfState);
+  }
+
+  /** Run `op` against the core now, or after the outstanding Ready when one is being handled. */
+  private submit(op: () => void): void {
+    if (this.stopped || this.raw === undefined) return;
+    if (this.inReady || this.inbox.length > 0) this.inbox.push(op);
+    else this.runOp(op);
+    this.kick();
+  }
+
+  private runOp(op: () => void): void {
+    try {
+      op();
+    } catch (err) {
+      // The core never throws for remote input; a throw here is a local misuse.
+      log.node('%d: op failed: %O', this.id, err);
+    }
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped || this.raw === undefined) return;
+    this.running = true;
+    this.loopPromise = Promise.resolve().then(() => this.loop());
+  }
+
+  private readonly onTick = (): void => {
+    if (this.stopped) return;
+    this.tickTimer = this.clock.setTimeout(this.onTick, this.tickMs);
+    this.submit(() => {
+      this.ticks++;
+      this.core().tick();
+      this.checkDeadlines();
+    });
+  };
+
+  private async loop(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const ops = this.inbox;
+        if (ops.length > 0) {
+          this.inbox = [];
+          for (const op of ops) this.runOp(op);
+        }
+        const raw = this.core();
+        if (!raw.hasReady()) return;
+        this.inReady = true;
+        await this.handleReady(raw, raw.ready());
+        if (this.stopped) return;
+        raw.advance();
+        this.inReady = false;
+        if (this.applied - this.snapshotIndex >= this.snapshotCount) await this.takeSnapshot();
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.inReady = false;
+      this.running = false;
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.stopped) return;
+    log.node('%d: fatal: %O', this.id, err);
+    this.failure = err;
+    this.halt(err);
+  }
+
+  private async handleReady(raw: RawNode, rd: Ready): Promise<void> {
+    if (rd.softState !== undefined) this.onSoftState(rd.softState);
+    const snap = rd.snapshot !== undefined && rd.snapshot.metadata.index > 0 ? rd.snapshot : undefined;
+    if (rd.hardState !== undefined || rd.entries.length > 0 || snap !== undefined) {
+      await this.storage.save({
+        ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
+        ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
+        ...(snap !== undefined ? { snapshot: snap } : {}),
+      });
+      if (this.stopped) return;
+      if (snap !== undefined) this.logStore.applySnapshot(snap);
+      if (rd.entries.length > 0) this.logStore.append(rd.entries);
+      if (rd.hardState !== undefined) {
+        this.logStore.setHardState(rd.hardState);
+        this.term = rd.hardState.term;
+      }
+      this.observer?.persisted?.(this.id, rd.hardState, rd.entries, snap);
+      if (rd.entries.length > 0) this.noteOwnEntries(rd.entries);
+    }
+    if (rd.messages.length > 0) {
+      this.transport.send(rd.messages);
+      if (this.transport.onSnapshotStatus === undefined) {
+        // Without transport feedback, report a sent snapshot as delivered so the
+        // follower's progress leaves the snapshot state (a loss is then probed).
+        for (const m of rd.messages) if (m.snapshot !== undefined) this.inbox.push(() => raw.reportSnapshot(m.to, true));
+      }
+    }
+    if (snap !== undefined && snap.metadata.index > this.applied) await this.installSnapshot(snap);
+    if (rd.committedEntries.length > 0) await this.applyCommitted(rd.committedEntries);
+    if (rd.readStates.length > 0) this.onReadStates(rd.readStates);
+    this.resolveReads();
+  }
+
+  private onSoftState(ss: SoftState): void {
+    const roleChanged = ss.role !== this.role;
+    const leaderChanged = ss.lead !== this.leader;
+    this.role = ss.role;
+    this.leader = ss.lead;
+    if (roleChanged) this.emit('roleChange', ss.role);
+    if (leaderChanged) {
+      const term = this.raw?.status().term ?? this.term;
+      this.emit('leaderChange', ss.lead, term);
+      this.transfers = this.transfers.filter((t) => !(t.to === ss.lead && t.d.resolve()));
+      // A read round sent to the old leader may never be answered: re-issue it.
+      if (this.readRound !== undefined) {
+        this.readQueue = [...this.readRound.waiters, ...this.readQueue];
+        this.readRound = undefined;
+        if (ss.lead !== 0) this.inbox.push(() => this.issueReadRound());
+      }
+    }
+  }
+
+  /** Note where our own proposals landed in the log (a proposal seen at an index waits for that index). */
+  private noteOwnEntries(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      let seq = -1;
+      if (e.type === EntryType.Normal) {
+        if (isFrom(e.data, this.id, this.nonce)) seq = seqOf(e.data);
+      } else {
+        const ctx = decode<ConfChange>(e.data).context;
+        if (ctx !== undefined && isFrom(ctx, this.id, this.nonce)) seq = seqOf(ctx);
+      }
+      const prev = this.seenAt.get(e.index);
+      if (prev !== undefined && prev !== seq) {
+        const lost = this.proposals.get(prev);
+        if (lost !== undefined) this.settleProposal(lost, strataError('ErrLeaderChanged', `entry ${e.index} replaced`));
+      }
+      if (seq < 0) continue;
+      const p = this.proposals.get(seq);
+      if (p === undefined) continue;
+      p.index = e.index;
+      this.seenAt.set(e.index, seq);
+    }
+  }
+
+  private async applyCommitted(entries: readonly Entry[]): Promise<void> {
+    let batch: Entry[] = [];
+    let owners: Array<PendingProposal | undefined> = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const b = batch;
+      const o = owners;
+      batch = [];
+      owners = [];
+      const results = await this.sm.apply(b);
+      for (let i = 0; i < b.length; i++) {
+        const p = o[i];
+        const e = b[i] as Entry;
+        if (p !== undefined) this.settleProposal(p, undefined, { index: e.index, term: e.term, result: results[i] });
+      }
+    };
+    let last = this.applied;
+    const done: Entry[] = [];
+    for (const e of entries) {
+      if (e.index <= this.applied || e.index <= last) continue;
+      last = e.index;
+      done.push(e);
+      const expected = this.seenAt.get(e.index);
+      if (expected !== undefined) this.seenAt.delete(e.index);
+      if (e.type === EntryType.ConfChange) {
+        await flush();
+        if (this.stopped) return;
+        this.applyConfEntry(e, expected);
+        this.applied = e.index;
+        continue;
+      }
+      const id = e.data.length > 0 ? readId(e.data) : undefined;
+      const mine = id !== undefined && id.proposer === this.id && id.nonce === this.nonce;
+      if (expected !== undefined && !(mine && id.seq === expected)) this.lostAt(expected, e.index);
+      if (e.data.length === 0) continue; // the leader's no-op
+      if (id !== undefined && !this.dedup.admit(id.proposer, id.nonce, id.seq, e.index)) continue; // duplicate
+      batch.push(id === undefined ? e : { term: e.term, index: e.index, type: e.type, data: payloadOf(e.data) });
+      owners.push(mine ? this.proposals.get(id.seq) : undefined);
+    }
+    await flush();
+    if (this.stopped) return;
+    if (last > this.applied) this.applied = last;
+    if (done.length > 0) this.observer?.applied?.(this.id, done);
+  }
+
+  private lostAt(seq: number, index: number): void {
+    const p = this.proposals.get(seq);
+    if (p !== undefined) this.settleProposal(p, strataError('ErrLeaderChanged', `another entry committed at ${index}`));
+  }
+
+  private applyConfEntry(e: Entry, expected: number | undefined): void {
+    const cc = decode<ConfChange>(e.data);
+    const ctx = cc.context;
+    const mine = ctx !== undefined && isFrom(ctx, this.id, this.nonce);
+    const seq = mine ? seqOf(ctx) : -1;
+    if (expected !== undefined && expected !== seq) this.lostAt(expected, e.index);
+    const p = mine ? this.proposals.get(seq) : undefined;
+    let cs: ConfState;
+    try {
+      cs = this.core().applyConfChange(cc);
+    } catch (err) {
+      log.node('%d: conf change at %d refused: %O', this.id, e.index, err);
+      if (p !== undefined) this.settleProposal(p, err);
+      return;
+    }
+    this.confState = cs;
+    const address = ctx !== undefined ? utf8d.decode(payloadOf(ctx)) : '';
+    for (const ch of cc.changes) {
+      if (ch.type === ConfChangeType.RemoveNode) {
+        this.addresses.delete(ch.nodeId);
+        if (ch.nodeId === this.id) this.emit('removed');
+        else this.transport.removePeer(ch.nodeId);
+      } else if (ch.nodeId !== this.id) {
+        if (address.length > 0) this.addresses.set(ch.nodeId, address);
+        this.transport.addPeer(ch.nodeId, address || (this.addresses.get(ch.nodeId) ?? ''));
+      }
+    }
+    if (p !== undefined) this.settleProposal(p, undefined, { index: e.index, term: e.term, result: cs });
+  }
+
+  private async installSnapshot(snap: Snapshot): Promise<void> {
+    await this.restoreData(snap);
+    if (this.stopped) return;
+    this.applied = snap.metadata.index;
+    this.snapshotIndex = snap.metadata.index;
+    this.confState = snap.metadata.confState;
+    for (const [index, seq] of [...this.seenAt]) {
+      if (index > snap.metadata.index) continue;
+      this.seenAt.delete(index);
+      const p = this.proposals.get(seq);
+      // Covered by the snapshot: it may have been applied, but its result is gone.
+      if (p !== undefined) this.settleProposal(p, strataError('ErrLeaderChanged', `entry ${index} covered by a snapshot`));
+    }
+    this.observer?.restored?.(this.id, snap);
+    log.node('%d installed snapshot at %d', this.id, snap.metadata.index);
+  }
+
+  private async restoreData(snap: Snapshot): Promise<void> {
+    const doc = decodeSnapshotData(snap.data);
+    await this.sm.restore(doc.a);
+    this.dedup.load(doc.d, snap.metadata.index);
+    this.addresses.clear();
+    for (const [id, addr] of doc.m) {
+      this.addresses.set(id, addr);
+      if (id !== this.id) this.transport.addPeer(id, addr);
+    }
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const index = this.applied;
+    const d = this.dedup.toRecords();
+    const m = [...this.addresses].sort((a, b) => a[0] - b[0]);
+    const appData = await this.sm.snapshot();
+    if (this.stopped || index <= this.logStore.snapshot().metadata.index) return;
+    const snap = this.logStore.createSnapshot(index, this.confState, encodeSnapshotData(d, m, appData));
+    await this.storage.save({ snapshot: snap });
+    if (this.stopped) return;
+    this.snapshotIndex = index;
+    const compactTo = index - this.catchUp;
+    if (compactTo >= this.logStore.firstIndex()) this.logStore.compact(compactTo);
+    try {
+      await this.storage.compact(index);
+    } catch (err) {
+      if (!isStrataError(err, 'ErrCompacted')) throw err;
+    }
+    log.node('%d snapshot at %d, log from %d', this.id, index, this.logStore.firstIndex());
+  }
+
+  private issueReadRound(): void {
+    if (this.readRound !== undefined || this.readQueue.length === 0) return;
+    const waiters = this.readQueue.filter((r) => !r.d.settled);
+    this.readQueue = [];
+    if (waiters.length === 0) return;
+    const ctx = ++this.readCounter;
+    this.readRound = { ctx, waiters, issuedAt: this.ticks };
+    try {
+      this.core().readIndex(readCtx(ctx));
+    } catch (err) {
+      this.readRound = undefined;
+      for (const w of waiters) w.d.reject(err);
+    }
+  }
+
+  private onReadStates(states: readonly ReadState[]): void {
+    for (const rs of states) {
+      const round = this.readRound;
+      if (round === undefined || readCtxValue(rs.requestCtx) !== round.ctx) continue;
+      this.readRound = undefined;
+      this.readWaiting.push({ index: rs.index, waiters: round.waiters });
+    }
+    if (this.readRound === undefined && this.readQueue.length > 0) this.inbox.push(() => this.issueReadRound());
+  }
+
+  private resolveReads(): void {
+    if (this.readWaiting.length === 0) return;
+    const keep: Array<{ index: number; waiters: PendingRead[] }> = [];
+    for (const w of this.readWaiting) {
+      if (w.index <= this.applied) for (const r of w.waiters) r.d.resolve(w.index);
+      else keep.push(w);
+    }
+    this.readWaiting = keep;
+  }
+
+  /** Per-tick expiry of forwarded proposals never seen, read rounds, and transfers. */
+  private checkDeadlines(): void {
+    const now = this.ticks;
+    for (let p = this.unseen.peek(); p !== undefined && p.deadline <= now; p = this.unseen.peek()) {
+      this.unseen.shift();
+      if (!p.d.settled && p.index === 0) {
+        this.settleProposal(p, strataError('ErrProposalDropped', 'proposal did not reach the log in time'));
+      }
+    }
+    const round = this.readRound;
+    if (round !== undefined && now - round.issuedAt >= this.electionTick) {
+      this.readRound = undefined;
+      this.readQueue = [...round.waiters, ...this.readQueue];
+    }
+    if (this.readQueue.length > 0) {
+      const timeout = strataError('ErrTimeout', 'read index timed out');
+      this.readQueue = this.readQueue.filter((r) => !(r.deadline <= now && r.d.reject(timeout)) && !r.d.settled);
+      this.issueReadRound();
+    }
+    if (this.transfers.length > 0) {
+      const err = strataError('ErrTimeoutLeaderTransfer', 'leader transfer timed out');
+      this.transfers = this.transfers.filter((t) => !(t.deadline <= now && t.d.reject(err)) && !t.d.settled);
+    }
+  }
+}
