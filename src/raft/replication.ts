@@ -1,0 +1,122 @@
+/**
+ * Log replication (§5.3): what the leader sends (MsgApp batches, heartbeats,
+ * snapshots) and how a follower handles it (consistency check, conflict
+ * truncation, fast-backtracking reject hints).
+ */
+import { log } from '../util/log.ts';
+import { entriesSize } from './entry-size.ts';
+import type { Raft } from './raft.ts';
+import type { Message, NodeId } from './types.ts';
+import { MessageType } from './types.ts';
+
+/**
+ * Send a MsgApp to `to` if its progress allows: entries from `next` (batched
+ * up to maxSizePerMsg), or a snapshot if they were compacted. With
+ * `sendIfEmpty` false nothing is sent when there are no entries. Returns true
+ * if a message was sent.
+ */
+export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): boolean {
+  const pr = r.trk.progress.get(to);
+  if (pr === undefined || pr.isPaused()) return false;
+  const prevIndex = pr.next - 1;
+  const prevTerm = r.raftLog.term(prevIndex);
+  const rl = r.raftLog;
+  // A throttled follower in replicate only gets empty MsgApps, which still
+  // elicit an answer that frees the window if all in-flight messages were lost.
+  let ents: ReturnType<typeof rl.entries> = [];
+  let compacted = prevTerm === undefined;
+  if (!compacted && (pr.state !== 'replicate' || !pr.inflights.full())) {
+    if (pr.next < rl.firstIndex()) compacted = true;
+    else ents = rl.entries(pr.next, r.maxMsgSize);
+  }
+  if (compacted) return maybeSendSnapshot(r, to);
+  if (ents.length === 0 && !sendIfEmpty) return false;
+  r.send({ type: MessageType.MsgApp, to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: rl.committed });
+  pr.sentEntries(ents.length, ents.length === 0 ? 0 : entriesSize(ents));
+  return true;
+}
+
+function maybeSendSnapshot(r: Raft, to: NodeId): boolean {
+  const pr = r.trk.progress.get(to)!;
+  if (!pr.recentActive) {
+    log.raft('%d not sending snapshot to %d: not recently active', r.id, to);
+    return false;
+  }
+  const snap = r.raftLog.snapshot();
+  if (snap.metadata.index === 0) {
+    log.raft('%d needs a snapshot for %d but has none', r.id, to);
+    return false;
+  }
+  r.send({ type: MessageType.MsgSnap, to, snapshot: snap });
+  pr.becomeSnapshot(snap.metadata.index);
+  log.raft('%d sent snapshot [index %d] to %d', r.id, snap.metadata.index, to);
+  return true;
+}
+
+/** Send a MsgApp (possibly empty, to carry the commit index) to `to`. */
+export function sendAppend(r: Raft, to: NodeId): void {
+  maybeSendAppend(r, to, true);
+}
+
+/** sendAppend to every other member (voters and learners). */
+export function bcastAppend(r: Raft): void {
+  for (const id of r.trk.progress.keys()) if (id !== r.id) maybeSendAppend(r, id, true);
+}
+
+/** Heartbeat to `to`, carrying a commit index it can safely adopt and the read context. */
+export function sendHeartbeat(r: Raft, to: NodeId, ctx: Uint8Array | undefined): void {
+  const pr = r.trk.progress.get(to);
+  if (pr === undefined) return;
+  // Never tell a follower a commit index beyond what it is known to hold:
+  // its log beyond `match` may still differ from ours.
+  const commit = Math.min(pr.match, r.raftLog.committed);
+  r.send({ type: MessageType.MsgHeartbeat, to, commit, ...(ctx !== undefined ? { context: ctx } : {}) });
+}
+
+/** Heartbeat every other member, with the newest pending read context. */
+export function bcastHeartbeat(r: Raft): void {
+  bcastHeartbeatWithCtx(r, r.readOnly.lastPendingRequestCtx());
+}
+
+/** Heartbeat every other member with `ctx`. */
+export function bcastHeartbeatWithCtx(r: Raft, ctx: Uint8Array | undefined): void {
+  for (const id of r.trk.progress.keys()) if (id !== r.id) sendHeartbeat(r, id, ctx);
+}
+
+/**
+ * Follower side of AppendEntries: accept if our log has the leader's
+ * previous entry (§5.3 consistency check), overwriting any conflicting
+ * suffix; otherwise reject with a hint (the last index whose term is <= the
+ * leader's previous term) so the leader can skip a whole term at once.
+ */
+export function handleAppendEntries(r: Raft, m: Message): void {
+  const rl = r.raftLog;
+  if (m.index < rl.committed) {
+    // Everything up to our commit index is known to match.
+    r.send({ type: MessageType.MsgAppResp, to: m.from, index: rl.committed });
+    return;
+  }
+  const lastnewi = rl.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+  if (lastnewi >= 0) {
+    r.send({ type: MessageType.MsgAppResp, to: m.from, index: lastnewi });
+    return;
+  }
+  const hint = rl.findConflictByTerm(Math.min(m.index, rl.lastIndex()), m.logTerm);
+  r.send({ type: MessageType.MsgAppResp, to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
+}
+
+/** Follower side of a heartbeat: adopt the commit index and answer (echoing the read context). */
+export function handleHeartbeat(r: Raft, m: Message): void {
+  r.raftLog.commitTo(m.commit);
+  r.send({ type: MessageType.MsgHeartbeatResp, to: m.from, ...(m.context !== undefined ? { context: m.context } : {}) });
+}
+
+/** Follower side of MsgSnap: install it if useful and report our last index. */
+export function handleSnapshot(r: Raft, m: Message): void {
+  if (m.snapshot === undefined) return;
+  if (r.restore(m.snapshot)) {
+    r.send({ type: MessageType.MsgAppResp, to: m.from, index: r.raftLog.lastIndex() });
+  } else {
+    r.send({ type: MessageType.MsgAppResp, to: m.from, index: r.raftLog.committed });
+  }
+}
