@@ -1,0 +1,297 @@
+// LevelStorage (issue #4): the Storage compliance suite on a real directory,
+// plus checksums, torn-tail truncation, corruption detection, the directory
+// lock, format versions, snapshot chunks and group commit.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { LevelStorage } from '../src/storage/level.ts';
+import { chunkKey, entryKey, versionValue, HARD_STATE_KEY, SNAPSHOT_META_KEY, VERSION_KEY } from '../src/storage/level-records.ts';
+import { isStrataError } from '../src/errors.ts';
+import type { ErrorCode } from '../src/errors.ts';
+import type { Storage } from '../src/storage/storage.ts';
+import { ent, ents, plain, runStorageCompliance, snap } from './storage-compliance.ts';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'strata-storage-'));
+  dirs.push(d);
+  return d;
+}
+after(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+runStorageCompliance('LevelStorage', {
+  create: async () => {
+    const dir = await tempDir();
+    let current: Storage = await LevelStorage.open(dir);
+    return {
+      storage: current,
+      reopen: async () => {
+        await current.close();
+        current = await LevelStorage.open(dir);
+        return current;
+      },
+      dispose: async () => {
+        await current.close();
+      },
+    };
+  },
+});
+
+/** Edit the raw LevelDB directory (the storage must be closed). */
+async function raw(dir: string, fn: (db: ClassicLevel<Buffer, Buffer>) => Promise<void>): Promise<void> {
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function flipByte(dir: string, key: Buffer, at = -1): Promise<void> {
+  await raw(dir, async (db) => {
+    const v = await db.get(key);
+    assert.ok(v !== undefined, `record ${key.toString('hex')} exists`);
+    const i = at < 0 ? v.length + at : at;
+    v[i] = (v[i] as number) ^ 0x40;
+    await db.put(key, v);
+  });
+}
+
+async function openFails(dir: string, code: ErrorCode, pattern?: RegExp): Promise<Error> {
+  let caught: unknown;
+  try {
+    const s = await LevelStorage.open(dir);
+    await s.close();
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(isStrataError(caught, code), `expected ${code}, got ${String(caught)}`);
+  if (pattern !== undefined) assert.match(caught.message, pattern);
+  return caught;
+}
+
+async function filled(commit: number, last = 10): Promise<string> {
+  const dir = await tempDir();
+  const s = await LevelStorage.open(dir);
+  await s.save({ entries: ents(1, last, 1, 64), hardState: { term: 1, vote: 1, commit } });
+  await s.close();
+  return dir;
+}
+
+async function indexes(dir: string): Promise<number[]> {
+  const s = await LevelStorage.open(dir);
+  try {
+    return (await s.load()).entries.map((e) => e.index);
+  } finally {
+    await s.close();
+  }
+}
+
+describe('LevelStorage: checksums and recovery', () => {
+  test('issue #4: a torn tail (garbled and partial last records beyond commit) is truncated on open', async () => {
+    const dir = await filled(5);
+    await raw(dir, async (db) => {
+      const v9 = (await db.get(entryKey(9))) as Buffer;
+      await db.put(entryKey(9), v9.subarray(0, 7)); // partial record
+      const v10 = (await db.get(entryKey(10))) as Buffer;
+      v10[v10.length - 3] = (v10[v10.length - 3] as number) ^ 0xff; // garbled payload
+      await db.put(entryKey(10), v10);
+      await db.put(entryKey(11), Buffer.from([1, 2, 3])); // a record written by hand, never acknowledged
+    });
+    assert.deepEqual(await indexes(dir), [1, 2, 3, 4, 5, 6, 7, 8]);
+    await raw(dir, async (db) => {
+      for (const i of [9, 10, 11]) assert.equal(await db.get(entryKey(i)), undefined, `torn entry ${i} deleted`);
+    });
+    // Appending continues where the surviving log ends.
+    const s = await LevelStorage.open(dir);
+    await s.save({ entries: [ent(9, 2)] });
+    await s.close();
+    assert.deepEqual(await indexes(dir), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test('issue #4: a damaged entry at or below the commit index is ErrCorrupt, not truncated', async () => {
+    const dir = await filled(10);
+    await flipByte(dir, entryKey(10));
+    await openFails(dir, 'ErrCorrupt', /entry 10 .*commit index 10/);
+    await raw(dir, async (db) => assert.ok((await db.get(entryKey(10))) !== undefined, 'nothing was deleted'));
+  });
+
+  test('issue #4: a damaged entry before good ones is ErrCorrupt naming the record', async () => {
+    const dir = await filled(2);
+    await flipByte(dir, entryKey(4), 10);
+    const err = await openFails(dir, 'ErrCorrupt', /entry 4 \(e\/4\).*checksum/);
+    assert.equal((err as { details?: Record<string, unknown> }).details?.record, 'entry 4 (e/4)');
+    // Still refused on the next attempt (and the directory was released: not ErrLocked).
+    await openFails(dir, 'ErrCorrupt');
+  });
+
+  test('issue #4: a valid record under the wrong key, or a missing entry, is ErrCorrupt', async () => {
+    const dir = await filled(0);
+    await raw(dir, async (db) => db.put(entryKey(3), (await db.get(entryKey(4))) as Buffer));
+    await openFails(dir, 'ErrCorrupt', /entry 3/);
+    const dir2 = await filled(0);
+    await raw(dir2, async (db) => db.del(entryKey(4)));
+    await openFails(dir2, 'ErrCorrupt', /entry 4 .*missing/);
+  });
+
+  test('issue #4: damage to the hard state, snapshot metadata or a snapshot chunk is ErrCorrupt naming it', async () => {
+    const make = async (): Promise<string> => {
+      const dir = await tempDir();
+      const s = await LevelStorage.open(dir, { snapshotChunkSize: 1000 });
+      await s.save({ entries: ents(1, 4, 1), hardState: { term: 1, vote: 1, commit: 4 } });
+      await s.save({ snapshot: snap(3, 1, 2500) });
+      await s.close();
+      return dir;
+    };
+    const d1 = await make();
+    await flipByte(d1, HARD_STATE_KEY);
+    await openFails(d1, 'ErrCorrupt', /hard state/);
+    const d2 = await make();
+    await flipByte(d2, SNAPSHOT_META_KEY, 8);
+    await openFails(d2, 'ErrCorrupt', /snapshot metadata/);
+    const d3 = await make();
+    await flipByte(d3, chunkKey(1), 500);
+    await openFails(d3, 'ErrCorrupt', /snapshot chunk 1/);
+    const d4 = await make();
+    await raw(d4, async (db) => db.del(chunkKey(2)));
+    await openFails(d4, 'ErrCorrupt', /snapshot chunk 2 .*missing/);
+    const d5 = await make();
+    await flipByte(d5, VERSION_KEY);
+    await openFails(d5, 'ErrCorrupt', /format version/);
+  });
+
+  test('issue #4: an unknown format version (or no version record) is refused with ErrFormatVersion', async () => {
+    const dir = await filled(1);
+    await raw(dir, async (db) => db.put(VERSION_KEY, versionValue(2)));
+    await openFails(dir, 'ErrFormatVersion', /version 2/);
+    const foreign = await tempDir();
+    await raw(foreign, async (db) => db.put(Buffer.from('something'), Buffer.from('else')));
+    await openFails(foreign, 'ErrFormatVersion', /no format-version record/);
+  });
+
+  test('issue #4: a large snapshot is stored in chunks; replacing it removes stale chunks', async () => {
+    const dir = await tempDir();
+    let s = await LevelStorage.open(dir);
+    const big = snap(10, 2, 2.5 * 1024 * 1024);
+    await s.save({ snapshot: big, hardState: { term: 2, vote: 1, commit: 10 } });
+    await s.close();
+    await raw(dir, async (db) => {
+      for (let c = 0; c < 3; c++) assert.ok((await db.get(chunkKey(c))) !== undefined, `chunk ${c}`);
+      assert.ok(((await db.get(chunkKey(0))) as Buffer).length <= 1024 * 1024 + 4, 'chunks are at most 1 MiB');
+    });
+    s = await LevelStorage.open(dir);
+    assert.deepEqual(plain(await s.load()).snapshot, plain({ hardState: { term: 0, vote: 0, commit: 0 }, entries: [], snapshot: big }).snapshot);
+    await s.save({ snapshot: snap(11, 2, 100) });
+    await s.close();
+    await raw(dir, async (db) => {
+      assert.ok((await db.get(chunkKey(0))) !== undefined);
+      assert.equal(await db.get(chunkKey(1)), undefined);
+      assert.equal(await db.get(chunkKey(2)), undefined);
+    });
+    s = await LevelStorage.open(dir);
+    assert.equal((await s.load()).snapshot?.data.length, 100);
+    await s.close();
+  });
+
+  test('issue #4: conflict truncation deletes the stored suffix in the same write', async () => {
+    const dir = await filled(0, 10);
+    let s = await LevelStorage.open(dir);
+    await s.save({ entries: [ent(4, 2)] });
+    await s.close();
+    await raw(dir, async (db) => {
+      const keys = await db.keys({ gte: entryKey(0), lt: Buffer.from('f') }).all();
+      assert.equal(keys.length, 4, 'entries 5..10 deleted');
+    });
+    s = await LevelStorage.open(dir);
+    assert.deepEqual((await s.load()).entries.map((e) => [e.index, e.term]), [[1, 1], [2, 1], [3, 1], [4, 2]]);
+    await s.close();
+  });
+});
+
+describe('LevelStorage: directory lock', () => {
+  test('issue #4: a directory held by another live process is refused with ErrLocked', async () => {
+    const dir = await tempDir();
+    const holder = `const {ClassicLevel}=require('classic-level');const db=new ClassicLevel(${JSON.stringify(dir)});` +
+      `db.open().then(()=>process.stdout.write('ready\\n'));setInterval(()=>{},1000);`;
+    const child = spawn(process.execPath, ['-e', holder], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
+      });
+      const err = await openFails(dir, 'ErrLocked', /in use by another process/);
+      assert.equal((err as { details?: Record<string, unknown> }).details?.dataDir, dir);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    // Once the holder is gone the directory opens.
+    const s = await LevelStorage.open(dir);
+    await s.close();
+  });
+
+  test('issue #4: a second open in the same process is refused with ErrLocked', async () => {
+    const dir = await tempDir();
+    const s = await LevelStorage.open(dir);
+    await openFails(dir, 'ErrLocked');
+    await s.close();
+  });
+});
+
+describe('LevelStorage: durability and group commit', () => {
+  test('issue #4: many concurrent saves share syncs (group commit), all durable', async () => {
+    const dir = await tempDir();
+    let s = await LevelStorage.open(dir);
+    const saves: Promise<void>[] = [];
+    for (let i = 1; i <= 200; i++) saves.push(s.save({ entries: [ent(i, 1, 256)], hardState: { term: 1, vote: 1, commit: i - 1 } }));
+    await Promise.all(saves);
+    assert.equal(s.stats.saves, 200);
+    assert.equal(s.stats.entriesSaved, 200);
+    assert.ok(s.stats.syncs >= 1 && s.stats.syncs < s.stats.saves, `syncs ${s.stats.syncs} < saves ${s.stats.saves}`);
+    await s.close();
+    s = await LevelStorage.open(dir);
+    const st = await s.load();
+    assert.equal(st.entries.length, 200);
+    assert.equal(st.hardState.commit, 199);
+    await s.close();
+  });
+
+  test('issue #4: saves issued while a write is in flight are written together by the next sync', async () => {
+    const dir = await tempDir();
+    const s = await LevelStorage.open(dir);
+    const first = s.save({ entries: [ent(1, 1)] });
+    await Promise.resolve(); // the first batch is now being written
+    const rest: Promise<void>[] = [];
+    for (let i = 2; i <= 26; i++) rest.push(s.save({ entries: [ent(i, 1)], hardState: { term: 1, vote: 0, commit: i } }));
+    await Promise.all([first, ...rest]);
+    assert.equal(s.stats.syncs, 2, 'one sync for the first save, one for the 25 queued behind it');
+    assert.equal(s.stats.saves, 26);
+    await s.close();
+  });
+
+  test('issue #4: close waits for pending saves; with sync: false writes are not synced', async () => {
+    const dir = await tempDir();
+    let s = await LevelStorage.open(dir, { sync: false });
+    void s.save({ entries: ents(1, 50, 1) });
+    void s.save({ hardState: { term: 1, vote: 1, commit: 50 } });
+    await s.close();
+    assert.equal(s.stats.syncs, 0);
+    assert.ok(s.stats.writes >= 1);
+    s = await LevelStorage.open(dir);
+    const st = await s.load();
+    assert.equal(st.entries.length, 50);
+    assert.equal(st.hardState.commit, 50);
+    // A later load() reads the directory again and verifies it.
+    await s.save({ entries: [ent(51, 1)] });
+    assert.equal((await s.load()).entries.length, 51);
+    await s.close();
+  });
+});
