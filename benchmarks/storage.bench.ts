@@ -1,0 +1,242 @@
+// Storage benchmark (issue #4): LevelStorage append throughput with fsync on,
+// for batch sizes 1/10/100/1000 (256-byte entries), and group commit under
+// concurrent saves; each next to the raw classic-level floor (a batch put of
+// the same bytes with sync: true) measured in the same run. Each case runs in
+// ROUNDS short rounds alternating floor and LevelStorage (the disk is shared
+// and noisy); rates are the median over rounds, latencies pooled.
+//
+// Env: STORAGE_BENCH_SECONDS (per case and implementation, default 1.5),
+//      STORAGE_BENCH_ROUNDS (default 3).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { LevelStorage } from '../src/storage/level.ts';
+import { MemoryStorage } from '../src/storage/memory.ts';
+import { encodeEntries, hardStateValue, HARD_STATE_KEY } from '../src/storage/level-records.ts';
+import type { Entry } from '../src/raft/types.ts';
+import { percentile, printTable, progress, writeResults } from './lib.ts';
+import type { Row } from './lib.ts';
+
+const PAYLOAD = 256;
+const BATCH_SIZES = [1, 10, 100, 1000];
+const CONCURRENCY = [1, 16, 256];
+const SECONDS = Number(process.env.STORAGE_BENCH_SECONDS ?? 1.5);
+const ROUNDS = Number(process.env.STORAGE_BENCH_ROUNDS ?? 3);
+const ROUND_MS = (SECONDS * 1000) / ROUNDS;
+
+type Op = { type: 'put'; key: Buffer; value: Buffer };
+type Db = ClassicLevel<Buffer, Buffer>;
+
+const payload = new Uint8Array(PAYLOAD).map((_, i) => (i * 7) & 0xff);
+function batch(from: number, n: number): Entry[] {
+  const out: Entry[] = new Array<Entry>(n);
+  for (let i = 0; i < n; i++) out[i] = { index: from + i, term: 1, type: 0, data: payload };
+  return out;
+}
+
+/** The bytes LevelStorage writes for a save of `entries` + a hard state, as raw batch ops. */
+function rawOps(entries: Entry[], commit: number): Op[] {
+  const { keys, values } = encodeEntries(entries);
+  const ops: Op[] = keys.map((key, i) => ({ type: 'put', key, value: values[i] as Buffer }));
+  ops.push({ type: 'put', key: HARD_STATE_KEY, value: hardStateValue({ term: 1, vote: 1, commit }) });
+  return ops;
+}
+
+/** One measured round. */
+interface Round {
+  secs: number;
+  saves: number;
+  syncs: number;
+  entries: number;
+  lat: number[];
+}
+
+/** A subject under test: LevelStorage or the raw floor, kept open across rounds. */
+interface Subject {
+  appendRound(size: number): Promise<Round>;
+  concurrentRound(workers: number): Promise<Round>;
+  close(): Promise<void>;
+}
+
+async function levelSubject(dir: string): Promise<Subject> {
+  const s = await LevelStorage.open(dir);
+  let next = 1;
+  const stats = (): [number, number, number] => [s.stats.saves, s.stats.syncs, s.stats.entriesSaved];
+  const finish = (t0: number, before: [number, number, number], lat: number[]): Round => {
+    const [saves, syncs, entries] = stats();
+    return { secs: (performance.now() - t0) / 1000, saves: saves - before[0], syncs: syncs - before[1], entries: entries - before[2], lat };
+  };
+  return {
+    async appendRound(size) {
+      const before = stats();
+      const lat: number[] = [];
+      const t0 = performance.now();
+      const end = t0 + ROUND_MS;
+      while (performance.now() < end) {
+        const a = performance.now();
+        await s.save({ entries: batch(next, size), hardState: { term: 1, vote: 1, commit: next - 1 } });
+        lat.push(performance.now() - a);
+        next += size;
+      }
+      return finish(t0, before, lat);
+    },
+    async concurrentRound(workers) {
+      const before = stats();
+      const lat: number[] = [];
+      const t0 = performance.now();
+      const end = t0 + ROUND_MS;
+      const worker = async (): Promise<void> => {
+        while (performance.now() < end) {
+          const i = next++;
+          const a = performance.now();
+          await s.save({ entries: batch(i, 1), hardState: { term: 1, vote: 1, commit: i - 1 } });
+          lat.push(performance.now() - a);
+        }
+      };
+      await Promise.all(Array.from({ length: workers }, worker));
+      return finish(t0, before, lat);
+    },
+    close: () => s.close(),
+  };
+}
+
+/**
+ * The floor: the same bytes (fresh entry keys + hard state) written by
+ * classic-level batch puts with sync: true, encoded outside the timed region
+ * (only time inside db.batch counts). Concurrent writers each issue their own
+ * synced batch; LevelDB may merge concurrent writers internally.
+ */
+async function rawSubject(dir: string): Promise<Subject> {
+  const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  let next = 1;
+  return {
+    async appendRound(size) {
+      const lat: number[] = [];
+      let busy = 0;
+      let writes = 0;
+      const end = performance.now() + ROUND_MS;
+      while (performance.now() < end) {
+        const ops = rawOps(batch(next, size), next - 1);
+        next += size;
+        const a = performance.now();
+        await db.batch(ops, { sync: true });
+        const ms = performance.now() - a;
+        busy += ms;
+        lat.push(ms);
+        writes++;
+      }
+      return { secs: busy / 1000, saves: writes, syncs: writes, entries: writes * size, lat };
+    },
+    async concurrentRound(workers) {
+      const lat: number[] = [];
+      let writes = 0;
+      const t0 = performance.now();
+      const end = t0 + ROUND_MS;
+      const worker = async (): Promise<void> => {
+        while (performance.now() < end) {
+          const i = next++;
+          const ops = rawOps(batch(i, 1), i - 1);
+          const a = performance.now();
+          await db.batch(ops, { sync: true });
+          lat.push(performance.now() - a);
+          writes++;
+        }
+      };
+      await Promise.all(Array.from({ length: workers }, worker));
+      return { secs: (performance.now() - t0) / 1000, saves: writes, syncs: writes, entries: writes, lat };
+    },
+    close: () => db.close(),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : (s[Math.floor((s.length - 1) / 2)] as number);
+}
+
+function summarize(rounds: Round[]): { entriesPerSec: number; savesPerSec: number; syncsPerSec: number; saves: number; syncs: number; lat: number[] } {
+  return {
+    entriesPerSec: Math.round(median(rounds.map((r) => r.entries / r.secs))),
+    savesPerSec: Math.round(median(rounds.map((r) => r.saves / r.secs))),
+    syncsPerSec: Math.round(median(rounds.map((r) => r.syncs / r.secs))),
+    saves: rounds.reduce((a, r) => a + r.saves, 0),
+    syncs: rounds.reduce((a, r) => a + r.syncs, 0),
+    lat: rounds.flatMap((r) => r.lat),
+  };
+}
+
+/** Run `fn(subject)` ROUNDS times on both subjects, alternating. */
+async function compare(
+  label: string, fn: (s: Subject) => Promise<Round>,
+): Promise<{ raw: Round[]; level: Round[] }> {
+  const rawDir = await mkdtemp(join(tmpdir(), 'strata-bench-raw-'));
+  const levelDir = await mkdtemp(join(tmpdir(), 'strata-bench-level-'));
+  const raw = await rawSubject(rawDir);
+  const level = await levelSubject(levelDir);
+  const out = { raw: [] as Round[], level: [] as Round[] };
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      progress(`storage: ${label} round ${r + 1}/${ROUNDS}`);
+      out.raw.push(await fn(raw));
+      out.level.push(await fn(level));
+    }
+  } finally {
+    await raw.close();
+    await level.close();
+    await rm(rawDir, { recursive: true, force: true });
+    await rm(levelDir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** MemoryStorage save cost (what the simulator pays per save). */
+async function memoryAppend(size: number): Promise<Row> {
+  const s = new MemoryStorage();
+  let next = 1;
+  const t0 = performance.now();
+  const end = t0 + 300;
+  while (performance.now() < end) {
+    await s.save({ entries: batch(next, size), hardState: { term: 1, vote: 1, commit: next - 1 } });
+    next += size;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  return { impl: 'MemoryStorage', batch: size, 'saves/s': Math.round(s.stats.saves / secs), 'entries/s': Math.round(s.stats.entriesSaved / secs) };
+}
+
+/** Run the storage benchmarks; prints tables and writes benchmarks/results/storage.json. */
+export async function main(): Promise<void> {
+  const append: Row[] = [];
+  for (const size of BATCH_SIZES) {
+    const { raw, level } = await compare(`append batch=${size}`, (s) => s.appendRound(size));
+    for (const [impl, rounds] of [['raw classic-level', raw], ['LevelStorage', level]] as const) {
+      const m = summarize(rounds);
+      append.push({
+        impl, batch: size, saves: m.saves, 'entries/s': m.entriesPerSec, 'syncs/s': m.syncsPerSec,
+        'MB/s': (m.entriesPerSec * PAYLOAD) / 1e6, 'p50 ms': percentile(m.lat, 50), 'p99 ms': percentile(m.lat, 99),
+      });
+    }
+  }
+  printTable(`LevelStorage append, ${PAYLOAD} B entries + hard state per save, sync on, next to the raw classic-level floor`, append);
+
+  const concurrent: Row[] = [];
+  for (const c of CONCURRENCY) {
+    const { raw, level } = await compare(`concurrent saves c=${c}`, (s) => s.concurrentRound(c));
+    for (const [impl, rounds] of [['raw classic-level', raw], ['LevelStorage', level]] as const) {
+      const m = summarize(rounds);
+      concurrent.push({
+        impl, concurrency: c, 'saves/s': m.savesPerSec, 'syncs/s': m.syncsPerSec, 'saves/sync': m.saves / Math.max(1, m.syncs),
+        'p50 ms': percentile(m.lat, 50), 'p99 ms': percentile(m.lat, 99),
+      });
+    }
+  }
+  printTable('Concurrent single-entry saves, sync on: group commit (saves per sync)', concurrent);
+
+  const memory: Row[] = [];
+  for (const size of [1, 100]) memory.push(await memoryAppend(size));
+  printTable('MemoryStorage save cost (no I/O)', memory);
+
+  const file = writeResults('storage', [...append, ...concurrent, ...memory], { payloadBytes: PAYLOAD, secondsPerCase: SECONDS, rounds: ROUNDS });
+  process.stdout.write(`\nresults: ${file}\n`);
+}
