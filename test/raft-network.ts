@@ -172,3 +172,22 @@ export function logTerms(node: RawNode, store: LogStore): number[] {
 }
 
 export { MessageType };
+
+/** A lone member (no network) on a store; drive it with step() and read drainReady(). */
+export function lone(id: NodeId, store: LogStore, opts: NodeOptions = {}, seed = 7): Member {
+  const node = new RawNode({ id, rng: new SeededRandom(seed), preVote: false, checkQuorum: false, ...opts }, store);
+  return { id, node, store, applied: [], readStates: [] };
+}
+
+/** The fields of a message that scenario tests compare. */
+export function brief(m: Message): Record<string, unknown> {
+  const o: Record<string, unknown> = { type: m.type, from: m.from, to: m.to, term: m.term };
+  if (m.index !== 0) o.index = m.index;
+  if (m.logTerm !== 0) o.logTerm = m.logTerm;
+  if (m.commit !== 0) o.commit = m.commit;
+  if (m.reject) o.reject = true;
+  if (m.rejectHint !== 0) o.rejectHint = m.rejectHint;
+  if (m.entries.length > 0) o.entries = m.entries.map((e) => [e.index, e.term]);
+  if (m.context !== undefined) o.context = dec(m.context);
+  return o;
+}
