@@ -11,6 +11,7 @@ import { ClassicLevel } from 'classic-level';
 import { LevelStorage } from '../src/storage/level.ts';
 import { chunkKey, entryKey, versionValue, HARD_STATE_KEY, SNAPSHOT_META_KEY, VERSION_KEY } from '../src/storage/level-records.ts';
 import { isStrataError } from '../src/errors.ts';
+import { SeededRandom } from '../src/util/rng.ts';
 import type { ErrorCode } from '../src/errors.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import { ent, ents, plain, runStorageCompliance, snap } from './storage-compliance.ts';
@@ -293,5 +294,58 @@ describe('LevelStorage: durability and group commit', () => {
     await s.save({ entries: [ent(51, 1)] });
     assert.equal((await s.load()).entries.length, 51);
     await s.close();
+  });
+});
+
+describe('LevelStorage: crash with real processes', () => {
+  test('issue #4: after SIGKILL at a random moment every acknowledged save is present and intact', async (t) => {
+    const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
+    t.diagnostic(`seed=${seed}`);
+    const rng = new SeededRandom(seed);
+    const dir = await tempDir();
+    const child = new URL('./storage-crash-child.ts', import.meta.url).pathname;
+    let acked = 0;
+    for (let round = 0; round < 5; round++) {
+      const wantAcks = rng.range(1, 300);
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(rng.range(1, 16))], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+      let seen = 0;
+      let buf = '';
+      await new Promise<void>((resolve, reject) => {
+        proc.stdout.on('data', (chunk: Buffer) => {
+          buf += chunk.toString();
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            const [kind, v] = line.split(' ');
+            if (kind === 'start') assert.ok(Number(v) >= acked, `restart sees last index ${v} >= acknowledged ${acked}`);
+            if (kind === 'ack') {
+              acked = Math.max(acked, Number(v));
+              if (++seen === wantAcks) {
+                proc.kill('SIGKILL');
+                resolve();
+              }
+            }
+          }
+        });
+        void exited.then((code) => (code === null ? resolve() : reject(new Error(`child exited with ${code}`))));
+      });
+      await exited;
+      const s = await LevelStorage.open(dir);
+      const st = await s.load();
+      await s.close();
+      const last = st.entries.at(-1)?.index ?? st.snapshot?.metadata.index ?? 0;
+      assert.ok(last >= acked, `round ${round}: last index ${last} >= acknowledged ${acked} (seed ${seed})`);
+      assert.ok(st.hardState.commit >= acked, `round ${round}: hard state commit ${st.hardState.commit} >= ${acked}`);
+      const base = st.snapshot?.metadata.index ?? 0;
+      st.entries.forEach((e, i) => {
+        assert.equal(e.index, base + 1 + i, 'contiguous after the snapshot');
+        assert.deepEqual([...e.data], [...ent(e.index, e.term, 200).data], `entry ${e.index} intact`);
+      });
+      if (st.snapshot !== undefined && st.snapshot.metadata.index > 0) {
+        assert.deepEqual([...st.snapshot.data], [...snap(st.snapshot.metadata.index, st.snapshot.metadata.term, 3000).data], 'snapshot intact');
+      }
+    }
   });
 });

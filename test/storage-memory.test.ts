@@ -57,6 +57,10 @@ describe('MemoryStorage: crash and the unsynced tail', () => {
     const unsynced = plain(await s.load());
     assert.notDeepEqual(unsynced, synced);
     assert.deepEqual(plain(s.durableState()), synced, 'durableState excludes the unsynced tail');
+    assert.equal(s.durableLastIndex(), 5);
+    assert.equal(s.durableEntry(4)?.term, 1, 'the durable entry 4 is the old one');
+    assert.equal(s.durableEntry(6), undefined);
+    assert.deepEqual(s.durableHardState(), { term: 1, vote: 1, commit: 2 });
     s.crash();
     assert.deepEqual(plain(await s.load()), synced, 'the unsynced tail is gone, the synced part intact');
     // Usable after the crash; the next sync makes new saves durable.

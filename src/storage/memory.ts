@@ -10,6 +10,7 @@
  * is not immediately durable).
  */
 import { strataError } from '../errors.ts';
+import type { Entry, HardState } from '../raft/types.ts';
 import type { TimerHandle, Clock } from '../util/clock.ts';
 import { LogState } from './log-state.ts';
 import { checkCompact, planSave } from './plan.ts';
@@ -177,9 +178,24 @@ export class MemoryStorage implements Storage {
     this.stats.syncs++;
   }
 
-  /** The durable state, what a crash now would leave (for invariant checks). */
+  /** The durable state, what a crash now would leave (for invariant checks; copies the entry list, O(n)). */
   durableState(): PersistedState {
     return this.durable.toPersisted();
+  }
+
+  /** The durable hard state (O(1), for per-step invariant checks). */
+  durableHardState(): HardState {
+    return this.durable.hardState;
+  }
+
+  /** Index of the last durable entry (the durable snapshot index when none). O(1). */
+  durableLastIndex(): number {
+    return this.durable.lastIndex;
+  }
+
+  /** The durable entry at `index`, or undefined (compacted or absent). O(1). */
+  durableEntry(index: number): Entry | undefined {
+    return this.durable.entries[index - this.durable.snapshotIndex - 1];
   }
 
   /** Number of saves not yet durable. */
