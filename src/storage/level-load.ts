@@ -5,7 +5,7 @@
  * refused with `ErrCorrupt` naming the record:
  *
  * - The format-version record, hard state, snapshot metadata and snapshot
- *   chunks: any damage (or a missing chunk) ⇒ `ErrCorrupt`.
+ *   chunks: damage of any kind (or a missing chunk) ⇒ `ErrCorrupt`.
  * - Log entries: a *torn tail* is the trailing run of entries that fail
  *   verification, after the last good entry, **all with index above the
  *   commit index of the stored hard state**. Such entries cannot have been

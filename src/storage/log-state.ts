@@ -10,10 +10,15 @@ import type { PersistedState } from './storage.ts';
 
 /** Mutable stored state; `entries[i].index === snapshotIndex + 1 + i`. */
 export class LogState implements LogView {
+  /** Last stored hard state. */
   hardState: HardState = EMPTY_HARD_STATE;
+  /** Stored snapshot, if any. */
   snapshot: Snapshot | undefined = undefined;
+  /** Index of the stored snapshot (0 when none). */
   snapshotIndex = 0;
+  /** Term of the stored snapshot (0 when none). */
   snapshotTerm = 0;
+  /** Entries after the snapshot, consecutive. */
   entries: Entry[] = [];
 
   /** Index of the last entry (the snapshot index when the log is empty). */
