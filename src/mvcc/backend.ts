@@ -1,0 +1,171 @@
+/**
+ * The MVCC backend: durable records addressed by revision, plus a few named
+ * meta values (compact revisions, applied index). The store keeps its key
+ * index in memory and reads records by revision.
+ *
+ * Contract every implementation keeps:
+ * - `write()` is atomic (all of it or nothing) and ordered after every
+ *   earlier `write()`; what it writes is visible to `get()`/`getMeta()`
+ *   as soon as `write()` returns (before the promise settles);
+ * - `read()` sees every write issued before it was called;
+ * - the promise of `write()` settles once the data is in the backend
+ *   (durable against a process crash for the level backend, not fsynced:
+ *   like etcd's backend, durability comes from the Raft log).
+ */
+import type { Revision } from './revision.ts';
+
+/** One stored record. */
+export interface BackendRecord {
+  main: number;
+  sub: number;
+  value: Uint8Array;
+}
+
+/** One atomic backend write. */
+export interface BackendWrite {
+  records?: readonly BackendRecord[];
+  deletes?: readonly Revision[];
+  /** Meta values to set; `undefined` deletes the name. */
+  meta?: ReadonlyArray<readonly [string, Uint8Array | undefined]>;
+}
+
+/** Storage of MVCC records (see the module comment for the contract). */
+export interface Backend {
+  /** The record at (main, sub), if stored. */
+  get(main: number, sub: number): Uint8Array | undefined;
+  /** A meta value. */
+  getMeta(name: string): Uint8Array | undefined;
+  /** Apply one atomic write (records, deletions, meta). */
+  write(w: BackendWrite): Promise<void>;
+  /** Up to `limit` records with revision >= `from` and main <= `toMain`, in revision order. */
+  read(from: Revision, toMain: number, limit: number): Promise<BackendRecord[]>;
+  /** Remove every record and meta value (before a restore); like write(), visible at once and ordered. */
+  clear(): Promise<void>;
+  /** Release resources; pending writes finish first. */
+  close(): Promise<void>;
+}
+
+/** Index of the first element of ascending `arr` that is >= x. */
+export function lowerBoundNum(arr: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** An in-memory backend (tests, simulation, ephemeral stores). */
+export class MemoryBackend implements Backend {
+  private readonly byMain = new Map<number, (Uint8Array | undefined)[]>();
+  /** Ascending main revisions; may contain mains already emptied (skipped, pruned lazily). */
+  private mains: number[] = [];
+  private stale = 0;
+  private readonly meta = new Map<string, Uint8Array>();
+  private bytes = 0;
+
+  get(main: number, sub: number): Uint8Array | undefined {
+    return this.byMain.get(main)?.[sub];
+  }
+
+  getMeta(name: string): Uint8Array | undefined {
+    return this.meta.get(name);
+  }
+
+  write(w: BackendWrite): Promise<void> {
+    this.apply(w);
+    return Promise.resolve();
+  }
+
+  /** Synchronous {@link write}. */
+  apply(w: BackendWrite): void {
+    if (w.records !== undefined) for (const r of w.records) this.putRecord(r);
+    if (w.deletes !== undefined) for (const d of w.deletes) this.deleteRecord(d.main, d.sub);
+    if (w.meta !== undefined) {
+      for (const [name, value] of w.meta) {
+        const old = this.meta.get(name);
+        if (old !== undefined) this.bytes -= old.length + name.length;
+        if (value === undefined) this.meta.delete(name);
+        else {
+          this.meta.set(name, value);
+          this.bytes += value.length + name.length;
+        }
+      }
+    }
+  }
+
+  private putRecord(r: BackendRecord): void {
+    let slots = this.byMain.get(r.main);
+    if (slots === undefined) {
+      slots = [];
+      this.byMain.set(r.main, slots);
+      const n = this.mains.length;
+      if (n === 0 || this.mains[n - 1]! < r.main) this.mains.push(r.main);
+      else {
+        const i = lowerBoundNum(this.mains, r.main);
+        if (this.mains[i] !== r.main) this.mains.splice(i, 0, r.main);
+        else this.stale--;
+      }
+    }
+    const old = slots[r.sub];
+    if (old !== undefined) this.bytes -= old.length + 16;
+    slots[r.sub] = r.value;
+    this.bytes += r.value.length + 16;
+  }
+
+  private deleteRecord(main: number, sub: number): void {
+    const slots = this.byMain.get(main);
+    const old = slots?.[sub];
+    if (slots === undefined || old === undefined) return;
+    slots[sub] = undefined;
+    this.bytes -= old.length + 16;
+    if (slots.every((s) => s === undefined)) {
+      this.byMain.delete(main);
+      if (++this.stale > 1024 && this.stale > this.mains.length / 2) {
+        this.mains = this.mains.filter((m) => this.byMain.has(m));
+        this.stale = 0;
+      }
+    }
+  }
+
+  read(from: Revision, toMain: number, limit: number): Promise<BackendRecord[]> {
+    return Promise.resolve(this.readSync(from, toMain, limit));
+  }
+
+  /** Synchronous {@link read}. */
+  readSync(from: Revision, toMain: number, limit: number): BackendRecord[] {
+    const out: BackendRecord[] = [];
+    const mains = this.mains;
+    for (let i = lowerBoundNum(mains, from.main); i < mains.length && out.length < limit; i++) {
+      const main = mains[i]!;
+      if (main > toMain) break;
+      const slots = this.byMain.get(main);
+      if (slots === undefined) continue;
+      for (let sub = main === from.main ? from.sub : 0; sub < slots.length && out.length < limit; sub++) {
+        const value = slots[sub];
+        if (value !== undefined) out.push({ main, sub, value });
+      }
+    }
+    return out;
+  }
+
+  clear(): Promise<void> {
+    this.byMain.clear();
+    this.mains = [];
+    this.stale = 0;
+    this.meta.clear();
+    this.bytes = 0;
+    return Promise.resolve();
+  }
+
+  /** Bytes held by records and meta. */
+  sizeBytes(): number {
+    return this.bytes;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Strata's MVCC store: etcd's multi-version key-value store with
+ * revisions, transactions, compaction, watches, HashKV and snapshots.
+ *
+ * Entry point: {@link openMVCCStore}. Notes for the server:
+ * - Leases: the store records lease ids on keys and checks existence only
+ *   through the optional `leaseExists` hook (without it any non-zero lease
+ *   is accepted). `store.keysForLease(id)` lists attached keys;
+ *   `store.revokeLease(id)` deletes them in one revision (R7.4).
+ * - Replication: `validateRequest(req)` runs the static checks before
+ *   proposing; `store.apply(req, { appliedIndex })` applies a committed
+ *   request deterministically and persists `appliedIndex` in the same batch.
+ * - Snapshots: `snapshot()` resolves to one Uint8Array; `restore(bytes)`.
+ */
+export { openMVCCStore, MVCCStore, validateRequest } from './store.ts';
+export type { KVRequest, KVResponse } from './store.ts';
+export { Watcher } from './watcher.ts';
+export { MemoryBackend } from './backend.ts';
+export type { Backend, BackendRecord, BackendWrite } from './backend.ts';
+export { LevelBackend } from './level-backend.ts';
+export { prefixEnd } from './bytes.ts';
+export { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_TXN_OPS } from './validate.ts';
+export type * from './types.ts';

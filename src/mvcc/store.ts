@@ -1,0 +1,609 @@
+/**
+ * MVCCStore: etcd's multi-version key-value store (sections 1–6, 9.9).
+ *
+ * State: an in-memory key index (rebuilt from the backend on open) over
+ * records stored by revision in a {@link Backend}. Every write is applied
+ * to memory synchronously when called, in call order, and lands in the
+ * backend as one atomic batch (a Txn's changes share one batch and one
+ * revision); its promise resolves once the batch is written. Errors are
+ * thrown before anything changes. Everything is deterministic: the same
+ * calls in the same order give the same revisions, results and hashes.
+ */
+import { decode, encode } from '../codec/index.ts';
+import { strataError } from '../errors.ts';
+import { RealClock, type Clock } from '../util/clock.ts';
+import { log } from '../util/log.ts';
+import { MemoryBackend, type Backend, type BackendRecord } from './backend.ts';
+import { bytesToStr, strToBytes, toBytes } from './bytes.ts';
+import { hashAll, hashKV, keepAt } from './hash.ts';
+import type { IndexEntry } from './key-index.ts';
+import { LevelBackend } from './level-backend.ts';
+import { executeRange, type Reader } from './range.ts';
+import { decodeRecord } from './record.ts';
+import type { NDelete, NOp, NPut } from './request.ts';
+import { RevSet } from './rev-set.ts';
+import { checkRequestSize } from './size.ts';
+import { readSnapshot, takeSnapshot } from './snapshot.ts';
+import { TreeIndex } from './tree-index.ts';
+import { checkRangeRev, executeTxn, WriteTxn, type TxnContext } from './txn.ts';
+import type {
+  CompactOptions,
+  CompactResult,
+  DeleteOptions,
+  DeleteRangeRequest,
+  DeleteResult,
+  HashKVResult,
+  KeyValue,
+  MVCCStoreOptions,
+  PutOptions,
+  PutRequest,
+  PutResult,
+  RangeOptions,
+  RangeRequest,
+  RangeResult,
+  TxnRequest,
+  TxnResult,
+  WatchOptions,
+} from './types.ts';
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_TXN_OPS,
+  isReadOnlyTxn,
+  normalizeDelete,
+  normalizePut,
+  normalizeRange,
+  resolveSpan,
+  validateTxn,
+} from './validate.ts';
+import { WatchHub, type HistoryEvent, type WatchSource } from './watch-hub.ts';
+import type { Watcher } from './watcher.ts';
+
+/** A request for {@link MVCCStore.apply} (the replicated apply path). */
+export type KVRequest =
+  | { put: PutRequest }
+  | { range: RangeRequest }
+  | { deleteRange: DeleteRangeRequest }
+  | { txn: TxnRequest }
+  | { compact: { revision: number; physical?: boolean } };
+
+/** The result of {@link MVCCStore.apply}, keyed like the request. */
+export type KVResponse =
+  | { put: PutResult }
+  | { range: RangeResult }
+  | { deleteRange: DeleteResult }
+  | { txn: TxnResult }
+  | { compact: CompactResult };
+
+const META_SCHEDULED = 'scheduledCompactRev';
+const META_FINISHED = 'finishedCompactRev';
+const META_APPLIED = 'appliedIndex';
+const REBUILD_BATCH = 10000;
+
+function numMeta(b: Uint8Array | undefined): number {
+  return b === undefined ? 0 : decode<number>(b);
+}
+
+/** Open a store: in memory without `path`, on classic-level in directory `path` (reopening restores everything). */
+export async function openMVCCStore(options: MVCCStoreOptions = {}): Promise<MVCCStore> {
+  const backend: Backend = options.path === undefined ? new MemoryBackend() : await LevelBackend.open(options.path);
+  const store = new MVCCStore(backend, options);
+  await store.init();
+  return store;
+}
+
+/** etcd's MVCC store. Create with {@link openMVCCStore}. */
+export class MVCCStore implements TxnContext, WatchSource {
+  /** @internal */
+  index = new TreeIndex();
+  private curRev = 1;
+  private compRev = 0;
+  private readonly backend: Backend;
+  private readonly hub: WatchHub;
+  private readonly leaseExistsHook: ((id: number) => boolean) | undefined;
+  private readonly maxTxnOps: number;
+  private readonly maxRequestBytes: number;
+  private readonly compactionBatch: number;
+  private readonly compactionPauseMs: number;
+  private readonly leaseOfKey = new Map<string, number>();
+  private readonly keysOfLease = new Map<number, Set<string>>();
+  /** Physical compactions, hashes and snapshots run one after another on this chain. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private failed: unknown;
+
+  /** @internal Use {@link openMVCCStore}. */
+  constructor(backend: Backend, options: MVCCStoreOptions & { clock?: Clock }) {
+    this.backend = backend;
+    this.leaseExistsHook = options.leaseExists;
+    this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.compactionBatch = options.compactionBatchSize ?? 1000;
+    this.compactionPauseMs = options.compactionPauseMs ?? 10;
+    this.hub = new WatchHub(this, options.clock ?? new RealClock(), {
+      capacity: options.watchBufferSize ?? 128,
+      progressMs: Math.max(100, options.progressNotifyIntervalMs ?? 10 * 60 * 1000),
+    });
+  }
+
+  // ---- state -------------------------------------------------------------
+
+  /** The store's revision: 1 when empty, raised by one per changing write (R1.1, R1.3). */
+  get currentRevision(): number {
+    return this.curRev;
+  }
+
+  /** The last compaction's revision, 0 if never compacted (R5.2). */
+  get compactRevision(): number {
+    return this.compRev;
+  }
+
+  /** The Raft index last passed to {@link apply} (persisted with the write), 0 if none. */
+  get appliedIndex(): number {
+    return numMeta(this.backend.getMeta(META_APPLIED));
+  }
+
+  /** Number of live watchers. */
+  get watcherCount(): number {
+    return this.hub.size;
+  }
+
+  /** @internal TxnContext/WatchSource view. */
+  get currentRev(): number {
+    return this.curRev;
+  }
+
+  /** @internal */
+  get compactRev(): number {
+    return this.compRev;
+  }
+
+  /** @internal Load the key-value an index entry points to. */
+  load(e: IndexEntry): KeyValue {
+    const bytes = this.backend.get(e.rev.main, e.rev.sub);
+    if (bytes === undefined) throw strataError('ErrCorrupt', `missing record ${e.rev.main}/${e.rev.sub}`);
+    const rec = decodeRecord(bytes, e.rev.main);
+    if (rec.tombstone) throw strataError('ErrCorrupt', `record ${e.rev.main}/${e.rev.sub} is a tombstone`);
+    return rec.kv;
+  }
+
+  /** @internal */
+  leaseExists(id: number): boolean {
+    return this.leaseExistsHook === undefined ? true : this.leaseExistsHook(id);
+  }
+
+  /** @internal */
+  attachLease(kstr: string, lease: number): void {
+    const old = this.leaseOfKey.get(kstr) ?? 0;
+    if (old === lease) return;
+    if (old !== 0) {
+      const set = this.keysOfLease.get(old)!;
+      set.delete(kstr);
+      if (set.size === 0) this.keysOfLease.delete(old);
+    }
+    if (lease === 0) this.leaseOfKey.delete(kstr);
+    else {
+      this.leaseOfKey.set(kstr, lease);
+      let set = this.keysOfLease.get(lease);
+      if (set === undefined) this.keysOfLease.set(lease, (set = new Set()));
+      set.add(kstr);
+    }
+  }
+
+  /** @internal WatchSource: the key's value at `rev` unless compacted or absent (R6.6). */
+  kvAt(kstr: string, rev: number): KeyValue | undefined {
+    if (rev < this.compRev || rev < 1) return undefined;
+    const e = this.index.get(kstr)?.get(rev);
+    return e === undefined ? undefined : this.load(e);
+  }
+
+  /** @internal WatchSource: decoded history. */
+  async history(fromMain: number, fromSub: number, toMain: number, limit: number): Promise<HistoryEvent[]> {
+    const recs = await this.backend.read({ main: fromMain, sub: fromSub }, toMain, limit);
+    return recs.map((r) => {
+      const d = decodeRecord(r.value, r.main);
+      if (d.tombstone) {
+        return {
+          type: 'delete',
+          kstr: bytesToStr(d.key),
+          kv: { key: d.key, value: new Uint8Array(0), createRevision: 0, modRevision: r.main, version: 0, lease: 0 },
+          main: r.main,
+          sub: r.sub,
+        };
+      }
+      return { type: 'put', kstr: bytesToStr(d.kv.key), kv: d.kv, main: r.main, sub: r.sub };
+    });
+  }
+
+  private check(): void {
+    if (this.closed) throw strataError('ErrStopped', 'mvcc store is closed');
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  // ---- loading -------------------------------------------------------------
+
+  /** @internal Rebuild memory state from the backend (R1.10). */
+  async init(): Promise<void> {
+    const finished = numMeta(this.backend.getMeta(META_FINISHED));
+    const scheduled = numMeta(this.backend.getMeta(META_SCHEDULED));
+    let maxMain = 0;
+    let from = { main: 0, sub: 0 };
+    for (;;) {
+      const recs = await this.backend.read(from, Number.MAX_SAFE_INTEGER, REBUILD_BATCH);
+      this.replay(recs);
+      if (recs.length > 0) maxMain = recs[recs.length - 1]!.main;
+      if (recs.length < REBUILD_BATCH) break;
+      const last = recs[recs.length - 1]!;
+      from = { main: last.main, sub: last.sub + 1 };
+    }
+    this.curRev = Math.max(1, maxMain, finished, scheduled);
+    this.compRev = finished;
+    if (scheduled > finished) {
+      log.mvcc('resuming compaction at %d', scheduled);
+      this.compactNow(scheduled);
+    }
+    log.mvcc('loaded: rev %d, compact %d, %d keys', this.curRev, this.compRev, this.index.size);
+  }
+
+  /** Feed records (in revision order) into the index and lease maps. */
+  private replay(recs: readonly BackendRecord[]): void {
+    for (const r of recs) {
+      const d = decodeRecord(r.value, r.main);
+      const rev = { main: r.main, sub: r.sub };
+      if (d.tombstone) {
+        const kstr = bytesToStr(d.key);
+        const ki = this.index.get(kstr);
+        if (ki !== undefined && ki.tombstone(rev)) this.attachLease(kstr, 0);
+      } else {
+        const kstr = bytesToStr(d.kv.key);
+        this.index.getOrCreate(kstr).put(rev, d.kv.createRevision, d.kv.version);
+        this.attachLease(kstr, d.kv.lease);
+      }
+    }
+  }
+
+  // ---- writes --------------------------------------------------------------
+
+  /** Make a write transaction's changes current and durable (one batch, R1.3, R1.4). */
+  private commit(wt: WriteTxn, appliedIndex?: number): Promise<void> {
+    const meta: [string, Uint8Array][] | undefined = appliedIndex === undefined ? undefined : [[META_APPLIED, encode(appliedIndex)]];
+    if (wt.records.length === 0) return meta === undefined ? Promise.resolve() : this.persist({ meta });
+    this.curRev = wt.beginRev + 1;
+    this.hub.notify(this.curRev, wt.events);
+    return meta === undefined ? this.persist({ records: wt.records }) : this.persist({ records: wt.records, meta });
+  }
+
+  private persist(w: Parameters<Backend['write']>[0]): Promise<void> {
+    return this.backend.write(w).catch((err: unknown) => {
+      this.failed ??= err;
+      throw err;
+    });
+  }
+
+  /**
+   * Put `key` = `value` (section 3). Resolves with the new revision and,
+   * with `prevKv`, the previous key-value if the key was live. Errors (in
+   * this order): ErrEmptyKey, ErrValueProvided, ErrLeaseProvided,
+   * ErrRequestTooLarge, ErrLeaseNotFound, ErrKeyNotFound (R3.1).
+   */
+  async put(key: string | Uint8Array, value: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
+    this.check();
+    const p = normalizePut(key, value, options);
+    checkRequestSize(p, this.maxRequestBytes);
+    return this.applyPut(p);
+  }
+
+  private async applyPut(p: NPut, appliedIndex?: number): Promise<PutResult> {
+    if (p.lease !== 0 && !this.leaseExists(p.lease)) throw strataError('ErrLeaseNotFound', `lease ${p.lease} not found`);
+    if ((p.ignoreValue || p.ignoreLease) && this.index.get(p.kstr)?.isLive() !== true) throw strataError('ErrKeyNotFound', 'key not found');
+    const wt = new WriteTxn(this);
+    const res = wt.put(p);
+    await this.commit(wt, appliedIndex);
+    return res;
+  }
+
+  /**
+   * Range over keys (section 2). The result's `revision` is the current
+   * revision, even for a historical read (R1.9). Errors: ErrEmptyKey,
+   * ErrInvalidSortOption, ErrInvalidArgument (negative limit), ErrFutureRev,
+   * ErrCompacted.
+   */
+  async range(key: string | Uint8Array, options?: RangeOptions): Promise<RangeResult> {
+    this.check();
+    return this.rangeNow(key, options);
+  }
+
+  private rangeNow(key: string | Uint8Array, options?: RangeOptions): RangeResult {
+    const r = normalizeRange(key, options);
+    checkRangeRev(r.revision, this.curRev, this.compRev);
+    return executeRange(this, r, r.revision > 0 ? r.revision : this.curRev, this.curRev);
+  }
+
+  /**
+   * Delete the live keys of a range (R3.5): one tombstone each, in key
+   * order, at one new revision; no revision if nothing was deleted.
+   */
+  async deleteRange(key: string | Uint8Array, options?: DeleteOptions): Promise<DeleteResult> {
+    this.check();
+    const d = normalizeDelete(key, options);
+    checkRequestSize(d, this.maxRequestBytes);
+    return this.applyDelete(d);
+  }
+
+  private async applyDelete(d: NDelete, appliedIndex?: number): Promise<DeleteResult> {
+    const wt = new WriteTxn(this);
+    const res = wt.deleteRange(d);
+    await this.commit(wt, appliedIndex);
+    return res;
+  }
+
+  /**
+   * Run a transaction (section 4): compares on the state before it, then
+   * the chosen branch in order, all changes at one revision. Static errors
+   * (ErrTooManyOps, ErrEmptyKey, ErrDuplicateKey, …, ErrRequestTooLarge)
+   * and state errors on the executed branch (ErrKeyNotFound,
+   * ErrLeaseNotFound, ErrFutureRev, ErrCompacted) reject it unapplied.
+   */
+  async txn(request: TxnRequest): Promise<TxnResult> {
+    this.check();
+    return this.applyTxn(request);
+  }
+
+  private async applyTxn(request: TxnRequest, appliedIndex?: number): Promise<TxnResult> {
+    const t = validateTxn(request, this.maxTxnOps);
+    if (!isReadOnlyTxn(t)) checkRequestSize(t, this.maxRequestBytes);
+    const wt = new WriteTxn(this);
+    const res = executeTxn(this, wt, t);
+    await this.commit(wt, appliedIndex);
+    return res;
+  }
+
+  // ---- compaction ----------------------------------------------------------
+
+  /**
+   * Compact history up to `revision` (section 5): reads below it fail with
+   * ErrCompacted from now on. ErrCompacted if `revision <= compactRevision`,
+   * ErrFutureRev if it is above the current revision. Physical deletion
+   * runs in the background in bounded batches; `physical: true` waits for it.
+   */
+  async compact(revision: number, options: CompactOptions = {}): Promise<CompactResult> {
+    this.check();
+    if (typeof revision !== 'number' || !Number.isSafeInteger(revision)) throw strataError('ErrInvalidArgument', 'revision must be an integer');
+    if (revision <= this.compRev) throw strataError('ErrCompacted', `required revision ${revision} has been compacted`);
+    if (revision > this.curRev) throw strataError('ErrFutureRev', `required revision ${revision} is a future revision`);
+    const done = this.compactNow(revision);
+    const scheduled = this.persist({ meta: [[META_SCHEDULED, encode(revision)]] });
+    await scheduled;
+    if (options.physical === true) await done;
+    return { revision: this.curRev };
+  }
+
+  /** Logical compaction now (R5.2, R5.3), physical deletion queued; resolves when it is finished. */
+  private compactNow(rev: number): Promise<void> {
+    this.compRev = rev;
+    const keep = new RevSet();
+    const empties: string[] = [];
+    this.index.forEach((ki) => {
+      ki.compact(rev, (r) => keep.add(r));
+      if (ki.isEmpty()) empties.push(ki.key);
+    });
+    for (const k of empties) this.index.delete(k);
+    const done = this.enqueue(() => this.physicalCompact(rev, keep));
+    done.catch(() => undefined);
+    return done;
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async physicalCompact(rev: number, keep: RevSet): Promise<void> {
+    let from = { main: 0, sub: 0 };
+    let deleted = 0;
+    for (;;) {
+      if (this.closed) return;
+      const recs = await this.backend.read(from, rev, this.compactionBatch);
+      const dels = recs.filter((r) => !keep.has(r.main, r.sub));
+      if (dels.length > 0) await this.persist({ deletes: dels });
+      deleted += dels.length;
+      if (recs.length < this.compactionBatch) break;
+      const last = recs[recs.length - 1]!;
+      from = { main: last.main, sub: last.sub + 1 };
+      await new Promise<void>((resolve) => setTimeout(resolve, this.compactionPauseMs));
+    }
+    if (this.closed) return;
+    await this.persist({ meta: [[META_FINISHED, encode(rev)]] });
+    log.mvcc('compaction at %d finished: %d records deleted', rev, deleted);
+  }
+
+  // ---- watch -------------------------------------------------------------
+
+  /**
+   * Watch a key, range or prefix (section 6). Returns an async iterable of
+   * responses: history from `startRevision` (inclusive) if given, then
+   * live events, in revision order, each revision in one response. A start
+   * below the compact revision yields one `{canceled, compactRevision}`
+   * response and ends (R6.8); a negative start yields one cancelled
+   * response. Throws ErrEmptyKey / ErrInvalidArgument for a bad request
+   * (including a range end <= key other than "\0", R6.1).
+   */
+  watch(key: string | Uint8Array, options: WatchOptions = {}): Watcher {
+    this.check();
+    const o = options;
+    let keyIn: string | Uint8Array = key;
+    // An empty key watches from "\0" (R6.1).
+    if (!o.prefix && !o.fromKey && toBytes(key, 'key').length === 0) keyIn = new Uint8Array([0]);
+    const { span } = resolveSpan(keyIn, o);
+    if (span.end !== undefined && span.end !== '' && span.end <= span.start) throw strataError('ErrInvalidArgument', 'watcher range is invalid (range end <= key)');
+    const start = o.startRevision ?? 0;
+    if (typeof start !== 'number' || !Number.isSafeInteger(start)) throw strataError('ErrInvalidArgument', 'startRevision must be an integer');
+    const filters = o.filters ?? [];
+    if (!Array.isArray(filters) || filters.some((f) => f !== 'noput' && f !== 'nodelete')) throw strataError('ErrInvalidArgument', 'unknown watch filter');
+    const w = this.hub.watch({
+      span,
+      startRevision: start < 0 ? 0 : start,
+      prevKv: o.prevKv === true,
+      noPut: filters.includes('noput'),
+      noDelete: filters.includes('nodelete'),
+      progressNotify: o.progressNotify === true,
+    });
+    if (start < 0) w.finish({ events: [], revision: this.curRev, canceled: true, cancelReason: 'compacted' });
+    const signal = o.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) w.cancel();
+      else signal.addEventListener('abort', () => w.cancel(), { once: true });
+    }
+    return w;
+  }
+
+  // ---- leases ------------------------------------------------------------
+
+  /** Keys currently attached to lease `id`, in key order (for the lessor). */
+  keysForLease(id: number): Uint8Array[] {
+    const set = this.keysOfLease.get(id);
+    if (set === undefined) return [];
+    return [...set].sort().map(strToBytes);
+  }
+
+  /** Lease ids that have at least one key attached, ascending. */
+  attachedLeases(): number[] {
+    return [...this.keysOfLease.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Delete every key attached to lease `id` in one write at one revision,
+   * in key order (R7.4); no revision if it has no keys. The lease's own
+   * existence is the lessor's business.
+   */
+  async revokeLease(id: number, appliedIndex?: number): Promise<DeleteResult> {
+    this.check();
+    const set = this.keysOfLease.get(id);
+    const wt = new WriteTxn(this);
+    let deleted = 0;
+    for (const kstr of set === undefined ? [] : [...set].sort()) {
+      deleted += wt.deleteRange({ op: 'deleteRange', span: { start: kstr, end: undefined, rawEnd: undefined }, prevKv: false }).deleted;
+    }
+    await this.commit(wt, appliedIndex);
+    return { deleted, revision: wt.rev };
+  }
+
+  // ---- replicated apply ----------------------------------------------------
+
+  /**
+   * Apply one request (the path a replicated server uses for committed log
+   * entries). Deterministic; state-dependent errors are thrown as for the
+   * single calls and change nothing. With `appliedIndex`, that number is
+   * stored in the same backend batch (see {@link appliedIndex}).
+   */
+  async apply(request: KVRequest, options: { appliedIndex?: number } = {}): Promise<KVResponse> {
+    this.check();
+    const ai = options.appliedIndex;
+    if ('put' in request) {
+      const p = request.put;
+      const n = normalizePut(p.key, p.value, p);
+      return { put: await this.applyPut(n, ai) };
+    }
+    if ('deleteRange' in request) {
+      const n = normalizeDelete(request.deleteRange.key, request.deleteRange);
+      return { deleteRange: await this.applyDelete(n, ai) };
+    }
+    if ('txn' in request) return { txn: await this.applyTxn(request.txn, ai) };
+    if ('range' in request) return { range: this.rangeNow(request.range.key, request.range) };
+    if ('compact' in request) {
+      const res = await this.compact(request.compact.revision, request.compact.physical === true ? { physical: true } : {});
+      if (ai !== undefined) await this.persist({ meta: [[META_APPLIED, encode(ai)]] });
+      return { compact: res };
+    }
+    throw strataError('ErrInvalidArgument', 'unknown request');
+  }
+
+  // ---- hashes and snapshots ----------------------------------------------
+
+  /**
+   * HashKV (R9.9) at `revision` (0: current): equal on stores with the same
+   * history. ErrCompacted / ErrFutureRev as for Range.
+   */
+  async hashKV(revision = 0): Promise<HashKVResult> {
+    this.check();
+    if (typeof revision !== 'number' || !Number.isSafeInteger(revision)) throw strataError('ErrInvalidArgument', 'revision must be an integer');
+    checkRangeRev(revision, this.curRev, this.compRev);
+    const rev = revision > 0 ? revision : this.curRev;
+    const compactRev = this.compRev;
+    const keep = keepAt(this.index, rev);
+    const current = this.curRev;
+    const hash = await this.enqueue(() => hashKV(this.backend, keep, compactRev, rev));
+    return { hash, compactRevision: compactRev, hashRevision: rev, revision: current };
+  }
+
+  /** CRC-32C of every stored record (for tests; depends on physical compaction progress). */
+  async hash(): Promise<number> {
+    this.check();
+    return this.enqueue(() => hashAll(this.backend));
+  }
+
+  /** Serialise the whole store as one byte array (see snapshot.ts); {@link restore} reverses it. */
+  async snapshot(): Promise<Uint8Array> {
+    this.check();
+    const keep = keepAt(this.index, this.compRev);
+    const cur = this.curRev;
+    const compact = this.compRev;
+    return this.enqueue(() => takeSnapshot(this.backend, keep, cur, compact));
+  }
+
+  /**
+   * Replace the whole state with a {@link snapshot}. Watchers stay open and
+   * catch up from the restored history (or are cancelled as compacted).
+   */
+  async restore(data: Uint8Array): Promise<void> {
+    this.check();
+    const snap = readSnapshot(data);
+    const cleared = this.backend.clear();
+    const written = this.persist({
+      records: snap.records,
+      meta: [
+        [META_FINISHED, encode(snap.compactRev)],
+        [META_SCHEDULED, encode(snap.compactRev)],
+      ],
+    });
+    this.index = new TreeIndex();
+    this.leaseOfKey.clear();
+    this.keysOfLease.clear();
+    this.replay(snap.records);
+    this.curRev = Math.max(1, snap.currentRev);
+    this.compRev = snap.compactRev;
+    this.hub.resyncAll();
+    await cleared;
+    await written;
+  }
+
+  /** Cancel watchers, stop background compaction and close the backend. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.hub.close();
+    await this.chain;
+    await this.backend.close();
+  }
+}
+
+/** Static validation of a request without applying it (what a server checks before proposing). */
+export function validateRequest(request: KVRequest, limits: { maxTxnOps?: number; maxRequestBytes?: number } = {}): void {
+  const maxOps = limits.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
+  const maxBytes = limits.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  let n: NOp;
+  if ('put' in request) n = normalizePut(request.put.key, request.put.value, request.put);
+  else if ('deleteRange' in request) n = normalizeDelete(request.deleteRange.key, request.deleteRange);
+  else if ('range' in request) {
+    normalizeRange(request.range.key, request.range);
+    return;
+  } else if ('txn' in request) {
+    const t = validateTxn(request.txn, maxOps);
+    if (isReadOnlyTxn(t)) return;
+    n = t;
+  } else if ('compact' in request) {
+    if (!Number.isSafeInteger(request.compact.revision)) throw strataError('ErrInvalidArgument', 'revision must be an integer');
+    return;
+  } else throw strataError('ErrInvalidArgument', 'unknown request');
+  checkRequestSize(n, maxBytes);
+}
