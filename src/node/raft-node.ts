@@ -602,34 +602,48 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private async applyCommitted(entries: readonly Entry[]): Promise<void> {
     let batch: Entry[] = [];
     let owners: Array<PendingProposal | undefined> = [];
+    let done: Entry[] = [];
+    let last = this.applied;
+    // Observers hear about applied entries before any proposal among them resolves.
+    const notify = (): void => {
+      this.applied = last;
+      if (done.length > 0) this.observer?.applied?.(this.id, done);
+      done = [];
+    };
     const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const b = batch;
-      const o = owners;
-      batch = [];
-      owners = [];
-      const results = await this.sm.apply(b);
-      for (let i = 0; i < b.length; i++) {
-        const p = o[i];
-        const e = b[i] as Entry;
-        if (p !== undefined) this.settleProposal(p, undefined, { index: e.index, term: e.term, result: results[i] });
+      if (batch.length > 0) {
+        const b = batch;
+        const o = owners;
+        batch = [];
+        owners = [];
+        const results = await this.sm.apply(b);
+        if (this.stopped) return;
+        notify();
+        for (let i = 0; i < b.length; i++) {
+          const p = o[i];
+          const e = b[i] as Entry;
+          if (p !== undefined) this.settleProposal(p, undefined, { index: e.index, term: e.term, result: results[i] });
+        }
+      } else {
+        notify();
       }
     };
-    let last = this.applied;
-    const done: Entry[] = [];
     for (const e of entries) {
-      if (e.index <= this.applied || e.index <= last) continue;
-      last = e.index;
-      done.push(e);
+      if (e.index <= last) continue;
       const expected = this.seenAt.get(e.index);
       if (expected !== undefined) this.seenAt.delete(e.index);
       if (e.type === EntryType.ConfChange) {
         await flush();
         if (this.stopped) return;
-        this.applyConfEntry(e, expected);
-        this.applied = e.index;
+        const settle = this.applyConfEntry(e, expected);
+        last = e.index;
+        done.push(e);
+        notify();
+        settle?.();
         continue;
       }
+      last = e.index;
+      done.push(e);
       const id = e.data.length > 0 ? readId(e.data) : undefined;
       const mine = id !== undefined && id.proposer === this.id && id.nonce === this.nonce;
       if (expected !== undefined && !(mine && id.seq === expected)) this.lostAt(expected, e.index);
@@ -639,9 +653,6 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       owners.push(mine ? this.proposals.get(id.seq) : undefined);
     }
     await flush();
-    if (this.stopped) return;
-    if (last > this.applied) this.applied = last;
-    if (done.length > 0) this.observer?.applied?.(this.id, done);
   }
 
   private lostAt(seq: number, index: number): void {
@@ -649,7 +660,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     if (p !== undefined) this.settleProposal(p, strataError('ErrLeaderChanged', `another entry committed at ${index}`));
   }
 
-  private applyConfEntry(e: Entry, expected: number | undefined): void {
+  /** Apply a conf change entry; returns how to settle its proposal (run after observers heard of it). */
+  private applyConfEntry(e: Entry, expected: number | undefined): (() => void) | undefined {
     const cc = decode<ConfChange>(e.data);
     const ctx = cc.context;
     const mine = ctx !== undefined && isFrom(ctx, this.id, this.nonce);
@@ -661,8 +673,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       cs = this.core().applyConfChange(cc);
     } catch (err) {
       log.node('%d: conf change at %d refused: %O', this.id, e.index, err);
-      if (p !== undefined) this.settleProposal(p, err);
-      return;
+      return p === undefined ? undefined : () => this.settleProposal(p, err);
     }
     this.confState = cs;
     const address = ctx !== undefined ? utf8d.decode(payloadOf(ctx)) : '';
@@ -676,7 +687,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         this.transport.addPeer(ch.nodeId, address || (this.addresses.get(ch.nodeId) ?? ''));
       }
     }
-    if (p !== undefined) this.settleProposal(p, undefined, { index: e.index, term: e.term, result: cs });
+    return p === undefined ? undefined : () => this.settleProposal(p, undefined, { index: e.index, term: e.term, result: cs });
   }
 
   private async installSnapshot(snap: Snapshot): Promise<void> {

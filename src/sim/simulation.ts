@@ -1,0 +1,715 @@
+/**
+ * The deterministic simulator: a whole cluster of {@link RaftNode}s on one
+ * {@link VirtualClock}, a fault-injecting {@link MemoryNetwork} and one
+ * crashable {@link MemoryStorage} per member, driven by a seed. Every source
+ * of nondeterminism — time, network, disk, faults, clients, Raft's election
+ * jitter — has one seeded owner, so a seed reproduces a run event for event
+ * (same seed ⇒ same `traceHash`).
+ *
+ * One step = fire the earliest timer or deliver the earliest message, then
+ * let every member's async work (persist, apply, client callbacks) run to
+ * quiescence, then check the safety invariants on the members the step
+ * touched (and user invariants).
+ */
+import type { NodeObserver, RaftNodeOptions } from '../node/options.ts';
+import type { StateMachine } from '../node/state-machine.ts';
+import type { Entry, HardState, NodeId, Snapshot } from '../raft/types.ts';
+import { MessageType, StateRole } from '../raft/types.ts';
+import { MemoryNetwork } from '../transport/memory.ts';
+import { VirtualClock } from '../util/clock.ts';
+import { log } from '../util/log.ts';
+import { SeededRandom } from '../util/rng.ts';
+import { describeAction, FaultScheduler } from './faults.ts';
+import type { ClusterView, FaultAction } from './faults.ts';
+import { NodeHost } from './host.ts';
+import { SafetyChecker } from './invariants.ts';
+import type { Violation } from './invariants.ts';
+import { describeProfile, drawProfile, NO_FAULTS, ALL_FAULTS } from './profile.ts';
+import type { FaultProfile } from './profile.ts';
+import { DigestStateMachine } from './state-machine.ts';
+import { Trace } from './trace.ts';
+import type { TraceOptions } from './trace.ts';
+import { proposeWorkload } from './workload.ts';
+import type { Workload } from './workload.ts';
+import { runClients, runLiveness } from './phases.ts';
+
+/** A user invariant: return a message (or throw) when violated. */
+export type Invariant = (view: SimView) => string | undefined | void;
+
+/** A member as invariants see it. */
+export interface NodeView {
+  readonly id: NodeId;
+  readonly alive: boolean;
+  readonly paused: boolean;
+  readonly node: import('../node/raft-node.ts').RaftNode | undefined;
+  readonly stateMachine: StateMachine<unknown> | undefined;
+}
+
+/** The whole cluster as invariants see it. */
+export interface SimView {
+  readonly tick: number;
+  readonly time: number;
+  readonly nodes: readonly NodeView[];
+}
+
+/** Fault selection: a profile (partial: the rest is off), a preset, or 'swarm' (drawn per seed). */
+export type FaultsOption = Partial<FaultProfile> | 'swarm' | 'none' | 'all';
+
+/** Options of a {@link Simulation}. */
+export interface SimulationOptions {
+  readonly seed: number;
+  /** Cluster size (initial voters 1..nodes). */
+  readonly nodes: number;
+  /** Factory of the replicated application (default: {@link DigestStateMachine}). */
+  readonly stateMachine?: () => StateMachine<unknown>;
+  /** Client workload (default: {@link proposeWorkload}). */
+  readonly workload?: Workload;
+  /** Extra invariants, checked after every step. */
+  readonly invariants?: readonly Invariant[];
+  /** Faults (default 'swarm'). */
+  readonly faults?: FaultsOption;
+  /** Random membership changes during the fault phase. */
+  readonly membership?: boolean;
+  /** Snapshot every N applied entries (default 200, so installs happen). */
+  readonly snapshotCount?: number;
+  /** Entries kept behind a snapshot (default 50). */
+  readonly snapshotCatchUpEntries?: number;
+  readonly electionTick?: number;
+  readonly heartbeatTick?: number;
+  /** Milliseconds per tick (default 100). */
+  readonly tickMs?: number;
+  readonly preVote?: boolean;
+  readonly checkQuorum?: boolean;
+  /** Trace sink / keep events. */
+  readonly trace?: TraceOptions;
+  /** Planted core bugs (mutation testing). */
+  readonly testFaults?: { voteTwice?: boolean; commitWithoutQuorum?: boolean };
+  /** Replay this decision log instead of drawing faults. */
+  readonly schedule?: readonly FaultAction[];
+}
+
+/** Options of {@link Simulation.run}. */
+export interface RunOptions {
+  /** Ticks of the fault phase (default 400). */
+  readonly ticks?: number;
+  /** Override the fault profile for this run. */
+  readonly faults?: FaultsOption;
+  /** Override the workload. */
+  readonly workload?: Workload;
+  /** Liveness phase after the faults (default true); `ticks` bounds it (default 40 × electionTick). */
+  readonly liveness?: boolean | { readonly ticks?: number };
+}
+
+/** Counters of a run. */
+export interface SimStats {
+  elections: number;
+  leaderChanges: number;
+  proposalsCommitted: number;
+  proposalsFailed: number;
+  readsServed: number;
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesDropped: number;
+  crashes: number;
+  restarts: number;
+  partitions: number;
+  pauses: number;
+  snapshotsInstalled: number;
+  membershipChanges: number;
+  ticks: number;
+  steps: number;
+}
+
+/** Outcome of {@link Simulation.run}. */
+export interface SimResult {
+  readonly ok: boolean;
+  readonly seed: number;
+  readonly violations: readonly Violation[];
+  readonly stats: SimStats;
+  readonly traceHash: string;
+  readonly profile: FaultProfile;
+  /** {@link describeProfile} of the profile. */
+  readonly profileText: string;
+  /** The decision log (every fault action taken). */
+  readonly schedule: readonly FaultAction[];
+  /** Fault-phase length used. */
+  readonly ticks: number;
+}
+
+const ALL = -1;
+
+function resolveFaults(f: FaultsOption | undefined, rng: SeededRandom): FaultProfile {
+  if (f === undefined || f === 'swarm') return drawProfile(rng);
+  if (f === 'none') return { ...NO_FAULTS };
+  if (f === 'all') return { ...ALL_FAULTS };
+  return { ...NO_FAULTS, ...f };
+}
+
+/** A deterministic cluster simulation. See the module doc. */
+export class Simulation {
+  readonly seed: number;
+  readonly clock = new VirtualClock();
+  readonly network: MemoryNetwork;
+  readonly checker: SafetyChecker;
+  readonly trace: Trace;
+  readonly stats: SimStats = {
+    elections: 0,
+    leaderChanges: 0,
+    proposalsCommitted: 0,
+    proposalsFailed: 0,
+    readsServed: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesDropped: 0,
+    crashes: 0,
+    restarts: 0,
+    partitions: 0,
+    pauses: 0,
+    snapshotsInstalled: 0,
+    membershipChanges: 0,
+    ticks: 0,
+    steps: 0,
+  };
+  /** Members by id (ascending ids). */
+  readonly hosts = new Map<NodeId, NodeHost>();
+  /** The decision log so far. */
+  readonly schedule: FaultAction[] = [];
+  profile: FaultProfile;
+  tickMs: number;
+  /** Current simulated tick. */
+  tick = 0;
+  /** @internal clients keep going while true. */
+  clientsActive = false;
+  /** @internal */
+  readonly workloadRng: SeededRandom;
+  /** @internal */
+  readonly livenessRng: SeededRandom;
+
+  private readonly opts: SimulationOptions;
+  private readonly faultRng: SeededRandom;
+  private readonly nodeRng: SeededRandom;
+  private readonly skewRng: SeededRandom;
+  private scheduler: FaultScheduler;
+  private faultsOn = true;
+  private started = false;
+  private touched = new Set<NodeId>();
+  private touchAll = false;
+  private simTimerOn = false;
+  private leaderSeen: NodeId = 0;
+  private readonly observer: NodeObserver;
+
+  constructor(options: SimulationOptions) {
+    if (!(options.nodes >= 1)) throw new RangeError('nodes must be >= 1');
+    this.opts = options;
+    this.seed = options.seed;
+    this.tickMs = options.tickMs ?? 100;
+    const root = new SeededRandom(options.seed);
+    this.faultRng = root.fork();
+    const netRng = root.fork();
+    this.workloadRng = root.fork();
+    this.nodeRng = root.fork();
+    this.skewRng = root.fork();
+    this.livenessRng = root.fork();
+    const profileRng = root.fork();
+    this.profile = resolveFaults(options.faults, profileRng);
+    this.scheduler = new FaultScheduler(this.profile, this.faultRng, options.membership === true);
+    this.network = new MemoryNetwork({ rng: netRng, clock: this.clock });
+    this.applyNetworkFaults();
+    this.trace = new Trace({ ...options.trace, tickMs: this.tickMs });
+    this.checker = new SafetyChecker(
+      () => ({ time: this.clock.now(), tick: this.tick }),
+      () => this.describeStates(),
+    );
+    this.observer = {
+      persisted: (id: NodeId, hs: HardState | undefined, entries: readonly Entry[], snap: Snapshot | undefined) => {
+        this.touched.add(id);
+        const n = this.hosts.get(id)?.node;
+        if (n !== undefined) this.checker.persisted(n, hs, entries, snap);
+        if (hs !== undefined || entries.length > 0) {
+          this.trace.record(this.clock.now(), id, 'persist', {
+            term: hs?.term,
+            vote: hs?.vote,
+            commit: hs?.commit,
+            from: entries[0]?.index,
+            to: entries[entries.length - 1]?.index,
+          });
+        }
+      },
+      applied: (id: NodeId, entries: readonly Entry[]) => {
+        this.touched.add(id);
+        this.checker.appliedEntries(id, entries);
+        this.trace.record(this.clock.now(), id, 'apply', { from: entries[0]?.index, to: entries[entries.length - 1]?.index });
+      },
+      restored: (id: NodeId, snap: Snapshot) => {
+        this.touched.add(id);
+        this.stats.snapshotsInstalled++;
+        this.checker.restored(id, snap);
+        this.trace.record(this.clock.now(), id, 'restore', { index: snap.metadata.index, term: snap.metadata.term });
+      },
+    };
+    const ids: NodeId[] = [];
+    for (let i = 1; i <= options.nodes; i++) ids.push(i);
+    for (const id of ids) this.createHost(id, ids);
+  }
+
+  // ------------------------------------------------------------ public API
+
+  /** Start every member (idempotent). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.trace.record(0, 0, 'start', { seed: this.seed, nodes: this.opts.nodes, profile: describeProfile(this.profile) });
+    for (const h of this.hosts.values()) void this.startHost(h);
+    this.armSimTimer();
+    await this.settle();
+  }
+
+  /**
+   * Run: a fault phase of `ticks` ticks with the workload, then (by default)
+   * the liveness phase. Stops at the first violation.
+   */
+  async run(options: RunOptions = {}): Promise<SimResult> {
+    if (options.faults !== undefined) {
+      this.profile = resolveFaults(options.faults, new SeededRandom(this.seed ^ 0x5eed));
+      this.scheduler = new FaultScheduler(this.profile, this.faultRng, this.opts.membership === true);
+      this.applyNetworkFaults();
+    }
+    const ticks = options.ticks ?? 400;
+    await this.start();
+    const workload = options.workload ?? this.opts.workload ?? proposeWorkload();
+    this.clientsActive = true;
+    const clients = runClients(this, workload);
+    const end = this.tick + ticks;
+    while (this.tick < end && this.ok) {
+      if (!(await this.step())) break;
+    }
+    this.clientsActive = false;
+    const live = options.liveness ?? true;
+    if (live !== false && this.ok) {
+      const bound = typeof live === 'object' && live.ticks !== undefined ? live.ticks : 40 * (this.opts.electionTick ?? 10);
+      await runLiveness(this, bound);
+    }
+    this.faultsOn = false;
+    // Clients still waiting on virtual time stay parked: nothing advances the clock any more.
+    void clients.catch(() => undefined);
+    return this.result(ticks);
+  }
+
+  /** True while no invariant is violated. */
+  get ok(): boolean {
+    return this.checker.violations.length === 0;
+  }
+
+  /** The result so far. */
+  result(ticks = this.tick): SimResult {
+    const ns = this.network.stats;
+    this.stats.messagesSent = ns.sent;
+    this.stats.messagesDelivered = ns.delivered;
+    this.stats.messagesDropped = ns.dropped;
+    this.stats.leaderChanges = this.checker.leaders.size;
+    this.stats.proposalsCommitted = this.checker.ackedCount;
+    this.stats.ticks = this.tick;
+    return {
+      ok: this.ok,
+      seed: this.seed,
+      violations: [...this.checker.violations],
+      stats: { ...this.stats },
+      traceHash: this.trace.hash(),
+      profile: this.profile,
+      profileText: describeProfile(this.profile),
+      schedule: [...this.schedule],
+      ticks,
+    };
+  }
+
+  /**
+   * One event: the earliest timer or message. Returns false when nothing is
+   * left to do. Runs all resulting async work, then checks invariants.
+   */
+  async step(): Promise<boolean> {
+    await this.start();
+    const tT = this.clock.nextTimerAt();
+    const tM = this.network.nextDeliveryAt();
+    if (tT === undefined && tM === undefined) return false;
+    this.stats.steps++;
+    if (tM === undefined || (tT !== undefined && tT <= tM)) {
+      this.clock.runNext();
+    } else {
+      if (tM > this.clock.now()) this.clock.advance(tM - this.clock.now());
+      const f = this.network.deliverNext();
+      if (f !== undefined) {
+        const m = f.message;
+        this.touched.add(f.to);
+        this.trace.record(this.clock.now(), f.to, 'recv', {
+          from: f.from,
+          type: m.type,
+          term: m.term,
+          index: m.index,
+          logTerm: m.logTerm,
+          n: m.entries.length,
+          commit: m.commit,
+          reject: m.reject,
+        });
+      }
+    }
+    await this.settle();
+    return true;
+  }
+
+  /** Run `n` ticks. */
+  async tickN(n = 1): Promise<void> {
+    const end = this.tick + n;
+    while (this.tick < end && (await this.step()));
+  }
+
+  /** Step until `predicate` holds (true) or `maxTicks` pass (false). */
+  async runUntil(predicate: (sim: Simulation) => boolean, options: { maxTicks?: number } = {}): Promise<boolean> {
+    await this.start();
+    const end = this.tick + (options.maxTicks ?? 1000);
+    while (!predicate(this)) {
+      if (this.tick >= end || !(await this.step())) return predicate(this);
+    }
+    return true;
+  }
+
+  /** Cut every link between groups `a` and `b`. */
+  partition(a: readonly NodeId[], b: readonly NodeId[]): void {
+    this.act({ tick: this.tick, kind: 'partition', a, b });
+  }
+
+  /** Cut `id` off from everyone. */
+  isolate(id: NodeId): void {
+    const others = [...this.hosts.keys()].filter((x) => x !== id);
+    this.act({ tick: this.tick, kind: 'partition', a: [id], b: others });
+  }
+
+  /** Cut only `from` → `to`. */
+  cutOneWay(from: NodeId, to: NodeId): void {
+    this.act({ tick: this.tick, kind: 'cut', from, to });
+  }
+
+  /** Restore every cut link. */
+  heal(): void {
+    this.act({ tick: this.tick, kind: 'heal' });
+  }
+
+  /** Crash member `id` (losing unsynced writes). */
+  crash(id: NodeId): void {
+    this.act({ tick: this.tick, kind: 'crash', node: id });
+  }
+
+  /** Restart a crashed member from its durable state; resolves when it is running. */
+  async restart(id: NodeId): Promise<void> {
+    this.act({ tick: this.tick, kind: 'restart', node: id });
+    await this.settle();
+  }
+
+  /** Pause member `id` (no timers, inbound messages held). */
+  pause(id: NodeId): void {
+    this.act({ tick: this.tick, kind: 'pause', node: id });
+  }
+
+  /** Resume a paused member. */
+  resume(id: NodeId): void {
+    this.act({ tick: this.tick, kind: 'resume', node: id });
+  }
+
+  /** Hold messages on the link `from` → `to` (inspect them with {@link inFlight}). */
+  hold(from: NodeId, to: NodeId): void {
+    this.network.hold(from, to);
+  }
+
+  /** Release a held link. */
+  release(from: NodeId, to: NodeId): void {
+    this.network.release(from, to);
+  }
+
+  /** Messages in flight (held ones included). */
+  inFlight(): ReturnType<MemoryNetwork['inFlight']> {
+    return this.network.inFlight();
+  }
+
+  /** Stop drawing new faults (the schedule of already-drawn repairs still runs). */
+  stopFaults(): void {
+    this.faultsOn = false;
+  }
+
+  /** The member `id`'s host. */
+  host(id: NodeId): NodeHost {
+    const h = this.hosts.get(id);
+    if (h === undefined) throw new RangeError(`no member ${id}`);
+    return h;
+  }
+
+  /** The current leader among live members (highest term), or undefined. */
+  leader(): NodeHost | undefined {
+    let best: NodeHost | undefined;
+    let bestTerm = -1;
+    for (const h of this.hosts.values()) {
+      const st = h.alive ? h.node?.raftStatus() : undefined;
+      if (st !== undefined && st.role === StateRole.Leader && st.term > bestTerm) {
+        best = h;
+        bestTerm = st.term;
+      }
+    }
+    return best;
+  }
+
+  /** What invariants see. */
+  view(): SimView {
+    const nodes: NodeView[] = [];
+    for (const h of this.hosts.values()) {
+      nodes.push({ id: h.id, alive: h.alive, paused: h.paused, node: h.node, stateMachine: h.stateMachine });
+    }
+    return { tick: this.tick, time: this.clock.now(), nodes };
+  }
+
+  /** Members' states, one line each (violation reports). */
+  describeStates(): string {
+    const lines: string[] = [];
+    for (const h of this.hosts.values()) {
+      const st = h.alive ? h.node?.raftStatus() : undefined;
+      if (st === undefined) {
+        lines.push(`  ${h.id}: down`);
+        continue;
+      }
+      lines.push(
+        `  ${h.id}: ${st.role} term=${st.term} vote=${st.vote} lead=${st.lead} commit=${st.commit} applied=${h.node?.appliedIndex} last=${st.lastIndex} first=${st.firstIndex} voters=[${st.config.voters.join(',')}]${h.paused ? ' paused' : ''}`,
+      );
+    }
+    return lines.join('\n');
+  }
+
+  // ------------------------------------------------------------ internals
+
+  /** @internal Let all pending async work run (no macrotask besides this one is ever queued). */
+  async settle(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.afterStep();
+  }
+
+  /** @internal Record a client outcome. */
+  clientAck(id: NodeId, index: number, term: number): void {
+    this.checker.acknowledged(id, index, term);
+    this.trace.record(this.clock.now(), id, 'ack', { index, term });
+  }
+
+  /** @internal Apply (and log) one fault action. */
+  act(a: FaultAction): void {
+    this.schedule.push(a);
+    this.trace.record(this.clock.now(), 0, 'fault', { action: describeAction(a) });
+    log.sim('seed %d tick %d: %s', this.seed, this.tick, describeAction(a));
+    this.touchAll = true;
+    switch (a.kind) {
+      case 'partition':
+        this.stats.partitions++;
+        this.network.partition(a.a, a.b);
+        break;
+      case 'cut':
+        this.network.cutOneWay(a.from, a.to);
+        break;
+      case 'heal':
+        this.network.heal();
+        break;
+      case 'crash': {
+        const h = this.hosts.get(a.node);
+        if (h === undefined || !h.alive) break;
+        this.stats.crashes++;
+        if (h.paused) this.releaseInbound(h.id);
+        h.crash();
+        break;
+      }
+      case 'restart': {
+        const h = this.hosts.get(a.node);
+        if (h === undefined || h.alive) break;
+        this.stats.restarts++;
+        void this.startHost(h);
+        break;
+      }
+      case 'pause': {
+        const h = this.hosts.get(a.node);
+        if (h === undefined || !h.alive || h.paused) break;
+        this.stats.pauses++;
+        h.clock?.pause();
+        for (const x of this.hosts.keys()) if (x !== h.id) this.network.hold(x, h.id);
+        break;
+      }
+      case 'resume': {
+        const h = this.hosts.get(a.node);
+        if (h === undefined || !h.paused) break;
+        this.releaseInbound(h.id);
+        h.clock?.resume();
+        break;
+      }
+      case 'add':
+      case 'promote':
+      case 'remove':
+        this.membershipAction(a.kind, a.node);
+        break;
+    }
+  }
+
+  /** @internal Turn random faults off and heal for the liveness phase. */
+  calmNetwork(): void {
+    this.faultsOn = false;
+    this.network.setFaults({ dropRate: 0, duplicateRate: 0, reorderRate: 0, maxDelay: Math.min(this.profile.maxDelay, 20) });
+    this.profile = { ...this.profile, slowDiskRate: 0 };
+  }
+
+  private releaseInbound(id: NodeId): void {
+    for (const x of this.hosts.keys()) if (x !== id) this.network.release(x, id);
+  }
+
+  private membershipAction(kind: 'add' | 'promote' | 'remove', id: NodeId): void {
+    const lead = this.leader()?.node;
+    if (lead === undefined) return;
+    const done = (): void => {
+      this.stats.membershipChanges++;
+    };
+    if (kind === 'add') {
+      if (this.hosts.has(id)) return;
+      const h = this.createHost(id, []);
+      lead.addMember(id, { learner: true }).then(done, () => undefined);
+      void this.startHost(h);
+    } else if (kind === 'promote') {
+      lead.promoteMember(id).then(done, () => undefined);
+    } else {
+      lead.removeMember(id).then(() => {
+        done();
+        const h = this.hosts.get(id);
+        if (h !== undefined) h.removed = true;
+      }, () => undefined);
+    }
+  }
+
+  private createHost(id: NodeId, peers: readonly NodeId[]): NodeHost {
+    const skew = this.profile.clockSkew;
+    const rate = skew > 0 ? 1 + (this.skewRng.next() * 2 - 1) * skew : 1;
+    const nodeOptions: Partial<RaftNodeOptions<unknown>> = {
+      electionTick: this.opts.electionTick ?? 10,
+      heartbeatTick: this.opts.heartbeatTick ?? 1,
+      tickMs: this.tickMs,
+      preVote: this.opts.preVote ?? true,
+      checkQuorum: this.opts.checkQuorum ?? true,
+      snapshotCount: this.opts.snapshotCount ?? 200,
+      snapshotCatchUpEntries: this.opts.snapshotCatchUpEntries ?? 50,
+      maxSizePerMsg: 64 * 1024,
+      ...(this.opts.testFaults !== undefined ? { testFaults: this.opts.testFaults } : {}),
+    };
+    const h = new NodeHost(
+      id,
+      peers,
+      {
+        clock: this.clock,
+        network: this.network,
+        stateMachine: this.opts.stateMachine ?? (() => new DigestStateMachine()),
+        observer: this.observer,
+        nodeOptions,
+        onFire: (x) => {
+          this.touched.add(x);
+        },
+      },
+      rate,
+      this.nodeRng.fork(),
+      this.nodeRng.fork(),
+      () => ({ rate: this.profile.slowDiskRate, maxMs: this.profile.slowDiskMs }),
+    );
+    this.hosts.set(id, h);
+    return h;
+  }
+
+  private async startHost(h: NodeHost): Promise<void> {
+    this.trace.record(this.clock.now(), h.id, 'boot', { incarnation: h.incarnation + 1 });
+    const p = h.start();
+    const node = h.node;
+    if (node !== undefined) {
+      node.on('roleChange', (role) => {
+        if (role === StateRole.Candidate) this.stats.elections++;
+        this.trace.record(this.clock.now(), h.id, 'role', { role });
+      });
+      node.on('leaderChange', (lead, term) => {
+        this.trace.record(this.clock.now(), h.id, 'leader', { lead, term });
+        if (lead !== 0 && lead !== this.leaderSeen) this.leaderSeen = lead;
+      });
+    }
+    try {
+      await p;
+      this.checker.restarted(h.id, node?.appliedIndex ?? 0);
+    } catch (err) {
+      if (h.node === node && h.alive) this.checker.fail('restart', `member ${h.id} failed to start: ${String(err)}`);
+    }
+  }
+
+  private applyNetworkFaults(): void {
+    const p = this.profile;
+    this.network.setFaults({
+      dropRate: p.dropRate,
+      duplicateRate: p.duplicateRate,
+      minDelay: p.minDelay,
+      maxDelay: p.maxDelay,
+      reorderRate: p.reorderRate,
+    });
+  }
+
+  private armSimTimer(): void {
+    if (this.simTimerOn) return;
+    this.simTimerOn = true;
+    const fire = (): void => {
+      this.tick++;
+      this.touchAll = true;
+      this.clock.setTimeout(fire, this.tickMs);
+      if (!this.faultsOn) return;
+      const actions = this.opts.schedule !== undefined
+        ? this.opts.schedule.filter((a) => a.tick === this.tick)
+        : this.scheduler.decide(this.tick, this.clusterView());
+      for (const a of actions) this.act(a);
+    };
+    this.clock.setTimeout(fire, this.tickMs);
+  }
+
+  private clusterView(): ClusterView {
+    return {
+      ids: () => [...this.hosts.keys()].filter((x) => !(this.hosts.get(x) as NodeHost).removed),
+      alive: (id) => this.hosts.get(id)?.alive === true,
+      paused: (id) => this.hosts.get(id)?.paused === true,
+      leader: () => this.leader()?.id ?? 0,
+      config: () => {
+        const c = this.leader()?.node?.configuration;
+        return { voters: c?.voters ?? [], learners: c?.learners ?? [] };
+      },
+      nextId: () => Math.max(...this.hosts.keys()) + 1,
+    };
+  }
+
+  private afterStep(): void {
+    const all = this.touchAll;
+    this.touchAll = false;
+    if (all) {
+      for (const h of this.hosts.values()) if (h.alive) this.checker.check(h);
+    } else {
+      for (const id of this.touched) {
+        const h = this.hosts.get(id);
+        if (h !== undefined && h.alive) this.checker.check(h);
+      }
+    }
+    this.touched.clear();
+    const extra = this.opts.invariants;
+    if (extra !== undefined && extra.length > 0) {
+      const v = this.view();
+      for (const inv of extra) {
+        let msg: string | undefined | void;
+        try {
+          msg = inv(v);
+        } catch (err) {
+          msg = err instanceof Error ? err.message : String(err);
+        }
+        if (typeof msg === 'string') this.checker.fail(inv.name || 'user-invariant', msg);
+      }
+    }
+  }
+}
+
+/** Message type names, for traces and reports. */
+export const MESSAGE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(MessageType).map(([k, v]) => [v, k]),
+);
