@@ -5,7 +5,7 @@
 // The parent SIGKILLs it at a random moment and checks what survived.
 import { LevelStorage } from '../src/storage/level.ts';
 import type { SaveRequest } from '../src/storage/storage.ts';
-import { ents, snap } from './storage-compliance.ts';
+import { ents, snap } from './storage-helpers.ts';
 
 const dir = process.argv[2] as string;
 const inFlight = Number(process.argv[3] ?? 8);

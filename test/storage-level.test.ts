@@ -306,7 +306,7 @@ describe('LevelStorage: crash with real processes', () => {
     const child = new URL('./storage-crash-child.ts', import.meta.url).pathname;
     let acked = 0;
     for (let round = 0; round < 5; round++) {
-      const wantAcks = rng.range(1, 300);
+      const wantAcks = rng.range(1, 120);
       const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(rng.range(1, 16))], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
       let seen = 0;
