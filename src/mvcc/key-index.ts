@@ -13,7 +13,7 @@ import type { Revision } from './revision.ts';
 export interface Generation {
   /** Main revision of the creating Put (kept even when compaction trims `revs`). */
   created: number;
-  /** Version of the newest put in `revs` (the tombstone does not count). */
+  /** Version at the last revision in `revs` (a tombstone counts one, as in etcd, so versions are `ver` minus the distance from the end). */
   ver: number;
   revs: Revision[];
 }
@@ -81,6 +81,7 @@ export class KeyIndex {
     const g = this.generations[this.generations.length - 1]!;
     if (g.revs.length === 0) return false;
     g.revs.push(rev);
+    g.ver++;
     this.generations.push({ created: 0, ver: 0, revs: [] });
     return true;
   }
