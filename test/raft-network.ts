@@ -4,7 +4,7 @@
 // entries are recorded (and conf changes applied), messages are queued.
 import { decode } from '../src/codec/index.ts';
 import { LogStore, RawNode, bootstrapSnapshot, EntryType, MessageType } from '../src/raft/index.ts';
-import type { ConfChange, Entry, HardState, Message, NodeId, RaftConfig, ReadState } from '../src/raft/index.ts';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, RaftConfig, ReadState } from '../src/raft/index.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -21,6 +21,10 @@ export interface Member {
   /** Committed entries applied so far, in order (including no-ops). */
   applied: Entry[];
   readStates: ReadState[];
+  /** Every ConfState returned by applyConfChange, in order. */
+  confStates: ConfState[];
+  /** Application data restored from the last snapshot (JSON list of applied data). */
+  snapshotData: string[];
 }
 
 /** A log prepopulated with entries of the given terms (index i+1 has terms[i]). */
@@ -43,9 +47,13 @@ export function drainReady(mb: Member): Message[] {
   const out: Message[] = [];
   while (mb.node.hasReady()) {
     const rd = mb.node.ready();
+    if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
+      mb.snapshotData = JSON.parse(dec(rd.snapshot.data)) as string[];
+      mb.applied = [];
+    }
     for (const e of rd.committedEntries) {
       mb.applied.push(e);
-      if (e.type === EntryType.ConfChange) mb.node.applyConfChange(decode<ConfChange>(e.data));
+      if (e.type === EntryType.ConfChange) mb.confStates.push(mb.node.applyConfChange(decode<ConfChange>(e.data)));
     }
     mb.readStates.push(...rd.readStates);
     out.push(...rd.messages);
@@ -78,7 +86,7 @@ export class Network {
   /** Add (or restart) a member on `store`. */
   add(id: NodeId, store: LogStore): Member {
     const node = new RawNode({ id, rng: this.rng.fork(), ...this.opts }, store);
-    const mb: Member = { id, node, store, applied: [], readStates: [] };
+    const mb: Member = { id, node, store, applied: [], readStates: [], confStates: [], snapshotData: [] };
     this.members.set(id, mb);
     return mb;
   }
@@ -158,6 +166,19 @@ export class Network {
 
   /** The data of applied non-empty normal entries of `id`. */
   appliedData(id: NodeId): string[] {
+    return [...this.get(id).snapshotData, ...this.appliedSinceSnapshot(id)];
+  }
+
+  /** Take a snapshot of `id` at its applied index and compact its log there. */
+  snapshot(id: NodeId): void {
+    const mb = this.get(id);
+    const st = mb.node.status();
+    const cs = mb.confStates.length > 0 ? mb.confStates[mb.confStates.length - 1]! : mb.store.initialState().confState;
+    mb.store.createSnapshot(st.applied, cs, enc(JSON.stringify(this.appliedData(id))));
+    mb.store.compact(st.applied);
+  }
+
+  private appliedSinceSnapshot(id: NodeId): string[] {
     return this.get(id).applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0).map((e) => dec(e.data));
   }
 }
@@ -176,7 +197,7 @@ export { MessageType };
 /** A lone member (no network) on a store; drive it with step() and read drainReady(). */
 export function lone(id: NodeId, store: LogStore, opts: NodeOptions = {}, seed = 7): Member {
   const node = new RawNode({ id, rng: new SeededRandom(seed), preVote: false, checkQuorum: false, ...opts }, store);
-  return { id, node, store, applied: [], readStates: [] };
+  return { id, node, store, applied: [], readStates: [], confStates: [], snapshotData: [] };
 }
 
 /** The fields of a message that scenario tests compare. */

@@ -516,6 +516,21 @@ export class Raft {
     return true;
   }
 
+  /**
+   * A member that joined with an empty log and no configuration adopts the
+   * cluster's bootstrap snapshot (index 0), carried by the leader's first
+   * MsgApp: the initial config is in no log entry. It is reported in the next
+   * Ready as a snapshot to persist (with no state-machine data).
+   */
+  adoptBootstrap(s: Snapshot): void {
+    if (this.trk.progress.size !== 0 || this.raftLog.lastIndex() !== 0 || this.raftLog.committed !== 0) return;
+    if (s.metadata.confState.voters.length === 0) return;
+    this.raftLog.restore(s);
+    this.trk = new ProgressTracker(this.trk.maxInflight, this.trk.maxInflightBytes);
+    this.switchToConfig(restoreConfig(this.trk, this.raftLog.lastIndex(), s.metadata.confState));
+    log.raft('%d adopted the bootstrap configuration %o', this.id, s.metadata.confState.voters);
+  }
+
   // ---- configuration ----------------------------------------------------
 
   /** Apply a committed conf change. Throws ErrInvalidArgument (changing nothing) if it is not applicable. */

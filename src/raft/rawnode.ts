@@ -314,7 +314,10 @@ export class RawNode {
     const rl = r.raftLog;
     const store = this.store;
     if (p.snapshot !== undefined) {
-      if (store.snapshot().metadata.index < p.snapshot.metadata.index) store.applySnapshot(p.snapshot);
+      const si = p.snapshot.metadata.index;
+      const cur = store.snapshot().metadata.index;
+      // Idempotent; an index-0 (bootstrap) snapshot applies to an empty store.
+      if (cur < si || (cur === si && store.lastIndex() === si)) store.applySnapshot(p.snapshot);
       rl.stableSnapTo(p.snapshot.metadata.index);
       r.appliedTo(p.snapshot.metadata.index);
     }

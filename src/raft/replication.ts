@@ -6,7 +6,7 @@
 import { log } from '../util/log.ts';
 import { entriesSize } from './entry-size.ts';
 import type { Raft } from './raft.ts';
-import type { Message, NodeId } from './types.ts';
+import type { Message, NodeId, Snapshot } from './types.ts';
 import { MessageType } from './types.ts';
 
 /**
@@ -31,9 +31,25 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
   }
   if (compacted) return maybeSendSnapshot(r, to);
   if (ents.length === 0 && !sendIfEmpty) return false;
-  r.send({ type: MessageType.MsgApp, to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: rl.committed });
+  // A log that starts at the beginning carries the bootstrap snapshot (index
+  // 0): its config is not in any entry, and a joining member needs it.
+  const boot = prevIndex === 0 ? bootstrapOf(r) : undefined;
+  r.send({
+    type: MessageType.MsgApp,
+    to,
+    index: prevIndex,
+    logTerm: prevTerm,
+    entries: ents,
+    commit: rl.committed,
+    ...(boot !== undefined ? { snapshot: boot } : {}),
+  });
   pr.sentEntries(ents.length, ents.length === 0 ? 0 : entriesSize(ents));
   return true;
+}
+
+function bootstrapOf(r: Raft): Snapshot | undefined {
+  const snap = r.raftLog.storage.snapshot();
+  return snap.metadata.index === 0 && snap.metadata.confState.voters.length > 0 ? snap : undefined;
 }
 
 function maybeSendSnapshot(r: Raft, to: NodeId): boolean {
@@ -91,6 +107,7 @@ export function bcastHeartbeatWithCtx(r: Raft, ctx: Uint8Array | undefined): voi
  */
 export function handleAppendEntries(r: Raft, m: Message): void {
   const rl = r.raftLog;
+  if (m.index === 0 && m.snapshot !== undefined && m.snapshot.metadata.index === 0) r.adoptBootstrap(m.snapshot);
   if (m.index < rl.committed) {
     // Everything up to our commit index is known to match.
     r.send({ type: MessageType.MsgAppResp, to: m.from, index: rl.committed });

@@ -54,6 +54,7 @@ export function stepLeader(r: Raft, m: Message): void {
         }
         return;
       }
+      const oldPaused = pr.isPaused();
       if (pr.maybeUpdate(m.index) || (pr.match === m.index && pr.state === 'probe')) {
         if (pr.state === 'probe') {
           pr.becomeReplicate();
@@ -67,6 +68,10 @@ export function stepLeader(r: Raft, m: Message): void {
         if (r.maybeCommit()) {
           releasePendingReadIndexMessages(r);
           bcastAppend(r);
+        } else if (oldPaused && m.from !== r.id) {
+          // It may have missed the latest commit index while paused: send it
+          // (an empty MsgApp if there is nothing new).
+          sendAppend(r, m.from);
         }
         // The window may have opened: stream as much as it allows.
         if (m.from !== r.id) while (maybeSendAppend(r, m.from, false)) { /* keep sending */ }
