@@ -1,0 +1,141 @@
+/**
+ * The machinery behind a StrataNode's API: the Raft member, the applied
+ * state (MVCC store + lessor) and helpers every call uses — propose a
+ * command and unwrap its outcome, wait for a linearizable read point, build
+ * response headers, enforce limits and quota, and make pending calls fail
+ * with ErrStopped on close.
+ */
+import { strataError } from '../errors.ts';
+import type { Lessor } from '../lease/lessor.ts';
+import type { RaftNode } from '../node/raft-node.ts';
+import type { NodeId } from '../raft/types.ts';
+import type { Clock } from '../util/clock.ts';
+import type { ApplyOutcome, Command, CommandResults } from './commands.ts';
+import { encodeCommand } from './commands.ts';
+import type { StrataStateMachine } from './apply.ts';
+import type { KvStore } from './kv-store.ts';
+import type { MVCCStore } from '../mvcc/store.ts';
+import type { Member } from './members.ts';
+import type { ResponseHeader } from './types.ts';
+import { log } from '../util/log.ts';
+
+/** Limits and identity of a member. */
+export interface CoreConfig {
+  readonly name: string;
+  readonly memberId: NodeId;
+  readonly clusterId: NodeId;
+  readonly members: readonly Member[];
+  /** Largest encoded write request (default 1.5 MiB). */
+  readonly maxRequestBytes: number;
+  /** Largest txn list (default 128). */
+  readonly maxTxnOps: number;
+  /** Backend quota in bytes (default 2 GiB). */
+  readonly quotaBytes: number;
+  /** Election timeout in ms (electionTick × tickMs). */
+  readonly electionTimeoutMs: number;
+  readonly tickMs: number;
+}
+
+/** Per-record overhead counted against the quota, as etcd's cost estimate adds one. */
+const QUOTA_OVERHEAD = 256;
+
+/** The shared internals of one member. */
+export class ServerCore {
+  closed = false;
+  /** Current Raft term as last reported by the node. */
+  term = 0;
+  private readonly closeCtl = new AbortController();
+  private readonly closedPromise: Promise<never>;
+
+  constructor(
+    readonly raft: RaftNode<ApplyOutcome>,
+    readonly kv: KvStore,
+    readonly lessor: Lessor,
+    readonly sm: StrataStateMachine,
+    readonly clock: Clock,
+    readonly config: CoreConfig,
+  ) {
+    this.closedPromise = new Promise<never>((_, reject) => {
+      this.closeCtl.signal.addEventListener('abort', () => reject(strataError('ErrStopped', 'member closed')), { once: true });
+    });
+    this.closedPromise.catch(() => undefined);
+  }
+
+  /** The member's MVCC store. */
+  get store(): MVCCStore {
+    return this.kv.store;
+  }
+
+  /** Aborted when the member closes. */
+  get closeSignal(): AbortSignal {
+    return this.closeCtl.signal;
+  }
+
+  /** Mark closed: every guarded call still waiting rejects with ErrStopped. */
+  markClosed(): void {
+    this.closed = true;
+    this.closeCtl.abort();
+  }
+
+  /** Throw ErrStopped once closed. */
+  checkOpen(): void {
+    if (this.closed) throw strataError('ErrStopped', 'member closed');
+  }
+
+  /** Race `p` against close. */
+  guard<T>(p: Promise<T>): Promise<T> {
+    if (this.closed) {
+      p.catch(() => undefined);
+      return Promise.reject(strataError('ErrStopped', 'member closed'));
+    }
+    return Promise.race([p, this.closedPromise]);
+  }
+
+  /** The response header at `revision`. */
+  header(revision: number = this.store.currentRevision): ResponseHeader {
+    return { clusterId: this.config.clusterId, memberId: this.config.memberId, revision, raftTerm: this.term };
+  }
+
+  /** Encode `cmd`, enforcing the request size limit (ErrRequestTooLarge). */
+  encode(cmd: Command): Uint8Array {
+    const data = encodeCommand(cmd);
+    if (data.length > this.config.maxRequestBytes) {
+      throw strataError('ErrRequestTooLarge', `request is too large (${data.length} > ${this.config.maxRequestBytes} bytes)`);
+    }
+    return data;
+  }
+
+  /**
+   * Propose a command through Raft and wait until it is applied here;
+   * resolves with its result or rejects with the error applying it raised.
+   */
+  async propose<K extends Command['op']>(cmd: Extract<Command, { op: K }>, signal?: AbortSignal, data?: Uint8Array): Promise<CommandResults[K]> {
+    this.checkOpen();
+    const bytes = data ?? this.encode(cmd);
+    const r = await this.guard(this.raft.propose(bytes, signal !== undefined ? { signal } : {}));
+    if (r.term > this.term) this.term = r.term;
+    const o = r.result;
+    if (!o.ok) throw o.error;
+    return o.value as CommandResults[K];
+  }
+
+  /** Wait until local reads are linearizable (ReadIndex, R2.11). */
+  async linearizable(signal?: AbortSignal): Promise<void> {
+    this.checkOpen();
+    await this.guard(this.raft.readIndex(signal !== undefined ? { signal } : {}));
+  }
+
+  /**
+   * Quota check before a write that adds data (R9.7): ErrNoSpace while the
+   * NOSPACE alarm is raised, or when the write would reach the quota — then
+   * the alarm is raised cluster-wide.
+   */
+  checkSpace(cost: number): void {
+    if (this.sm.noSpace) throw strataError('ErrNoSpace', 'database space exceeded');
+    if (this.kv.dbSize() + cost + QUOTA_OVERHEAD >= this.config.quotaBytes) {
+      const cmd: Command = { op: 'alarm', action: 'activate', memberId: this.config.memberId, alarm: 'NOSPACE' };
+      this.propose(cmd).catch((err: unknown) => log.server('raising NOSPACE failed: %O', err));
+      throw strataError('ErrNoSpace', 'database space exceeded');
+    }
+  }
+}
