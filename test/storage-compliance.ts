@@ -274,7 +274,8 @@ export function runStorageCompliance(name: string, factory: StorageFactory): voi
       let snapshots = 0;
       for (let step = 0; step < 300; step++) {
         const r = rng.next();
-        const req: { entries?: Entry[]; hardState?: HardState; snapshot?: Snapshot } = {};
+        const req: { entries?: Entry[]; hardState?: HardState; snapshot?: Snapshot; sync?: boolean } = {};
+        if (rng.next() < 0.2) req.sync = false;
         const last = model.last();
         if (r < 0.6) {
           if (rng.next() < 0.2) term++;

@@ -278,6 +278,24 @@ describe('LevelStorage: durability and group commit', () => {
     await s.close();
   });
 
+  test('issue #4: a hard-state-only save with sync: false is written without an fsync; entries always sync', async () => {
+    const dir = await tempDir();
+    let s = await LevelStorage.open(dir);
+    await s.save({ entries: ents(1, 3, 1), hardState: { term: 1, vote: 1, commit: 1 } });
+    assert.equal(s.stats.syncs, 1);
+    await s.save({ hardState: { term: 1, vote: 1, commit: 3 }, sync: false });
+    assert.equal(s.stats.syncs, 1, 'no fsync for a commit-only hard state');
+    assert.equal(s.stats.writes, 2);
+    await s.save({ entries: [ent(4, 1)], sync: false });
+    assert.equal(s.stats.syncs, 2, 'entries are synced regardless');
+    await s.close();
+    s = await LevelStorage.open(dir);
+    const st = await s.load();
+    assert.equal(st.hardState.commit, 3);
+    assert.equal(st.entries.length, 4);
+    await s.close();
+  });
+
   test('issue #4: close waits for pending saves; with sync: false writes are not synced', async () => {
     const dir = await tempDir();
     let s = await LevelStorage.open(dir, { sync: false });

@@ -72,6 +72,24 @@ describe('MemoryStorage: crash and the unsynced tail', () => {
     assert.equal(s.stats.entriesSaved, 7);
   });
 
+  test('issue #4: a hard-state-only save with sync: false stays in the unsynced tail until the next synced save', async () => {
+    const s = new MemoryStorage();
+    await s.save({ entries: ents(1, 3, 1), hardState: { term: 1, vote: 1, commit: 1 } });
+    await s.save({ hardState: { term: 1, vote: 1, commit: 2 }, sync: false });
+    assert.equal((await s.load()).hardState.commit, 2);
+    assert.equal(s.durableHardState().commit, 1, 'not durable yet');
+    s.crash();
+    assert.equal((await s.load()).hardState.commit, 1, 'lost in a power cut');
+    await s.save({ hardState: { term: 1, vote: 1, commit: 3 }, sync: false });
+    await s.save({ entries: [ent(4, 1)] }); // synced: makes the earlier write durable too
+    assert.equal(s.durableHardState().commit, 3);
+    assert.equal(s.unsyncedSaves, 0);
+    // Entries are always synced, whatever the flag says.
+    await s.save({ entries: [ent(5, 1)], sync: false });
+    s.crash();
+    assert.deepEqual((await s.load()).entries.map((e) => e.index), [1, 2, 3, 4, 5]);
+  });
+
   test('issue #8: slow writes (beforeSave + clock) complete in order; a crash before they land loses them', async () => {
     const clock = new VirtualClock();
     const s = new MemoryStorage({ clock });

@@ -41,7 +41,7 @@ export interface LevelStorageOptions {
 export interface LevelStorageStats {
   /** save() calls accepted. */
   saves: number;
-  /** LevelDB batch writes issued with `sync: true`. */
+  /** LevelDB batch writes issued with `sync: true` (fsyncs). */
   syncs: number;
   /** LevelDB batch writes issued (synced or not). */
   writes: number;
@@ -56,6 +56,8 @@ interface Group {
   readonly ops: BatchOp[];
   /** Position of the hard-state put in `ops` (-1: none); later saves overwrite it in place. */
   hardStatePos: number;
+  /** Some save in the group asked for durability (SaveRequest.sync not false). */
+  sync: boolean;
   readonly promise: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
@@ -172,6 +174,7 @@ export class LevelStorage implements Storage {
     }
     this.initial = undefined;
     const g = this.group();
+    if (request.sync !== false || plan.entries.length > 0 || plan.snapshot !== undefined) g.sync = true;
     if (plan.snapshot !== undefined) this.addSnapshot(g.ops, plan.snapshot, plan.dropAll);
     if (plan.entries.length > 0) this.addEntries(g.ops, plan.entries, plan.lastIndex);
     if (plan.hardState !== undefined) {
@@ -235,7 +238,7 @@ export class LevelStorage implements Storage {
       resolve = res;
       reject = rej;
     });
-    const g: Group = { ops: [], hardStatePos: -1, promise, resolve, reject };
+    const g: Group = { ops: [], hardStatePos: -1, sync: false, promise, resolve, reject };
     this.next = g;
     // Saves issued in the same turn join this batch; a batch created while a
     // write is in flight is written when that write completes.
@@ -248,12 +251,15 @@ export class LevelStorage implements Storage {
     if (g === undefined || this.writing !== undefined) return;
     this.next = undefined;
     this.writing = g;
-    const write = g.ops.length === 0 ? Promise.resolve() : this.db.batch(g.ops, { sync: this.sync });
+    // A synced LevelDB write also makes every earlier unsynced write durable
+    // (they precede it in the same log), which is what SaveRequest.sync=false relies on.
+    const sync = this.sync && g.sync;
+    const write = g.ops.length === 0 ? Promise.resolve() : this.db.batch(g.ops, { sync });
     write.then(
       () => {
         if (g.ops.length > 0) {
           this.stats.writes++;
-          if (this.sync) this.stats.syncs++;
+          if (sync) this.stats.syncs++;
         }
         this.writing = undefined;
         g.resolve();

@@ -48,6 +48,8 @@ interface PendingWrite {
   readonly plan: SavePlan;
   /** The (possibly slow) write completed; it is durable once synced. */
   written: boolean;
+  /** Durable when it resolves (with syncOnSave); false for SaveRequest.sync === false. */
+  readonly sync: boolean;
   readonly resolve: () => void;
   timer: TimerHandle | undefined;
 }
@@ -73,7 +75,7 @@ export class MemoryStorage implements Storage {
   private current: LogState = this.durable;
   /** Saves applied to `current` but not to `durable`, in call order. */
   private pending: PendingWrite[] = [];
-  /** How many of `pending` have resolved (syncOnSave false only). */
+  /** How many of `pending` (a prefix) have resolved without being durable yet. */
   private acked = 0;
   private closed = false;
 
@@ -103,7 +105,9 @@ export class MemoryStorage implements Storage {
     const asked = this.beforeSave?.(request);
     const delay = this.clock !== undefined && typeof asked === 'number' && asked > 0 ? asked : 0;
     const slow = delay > 0;
-    if (!slow && this.syncOnSave && this.pending.length === 0) {
+    // As LevelStorage: only a hard-state-only request may skip the sync.
+    const sync = request.sync !== false || plan.entries.length > 0 || plan.snapshot !== undefined;
+    if (!slow && sync && this.syncOnSave && this.pending.length === 0) {
       // Fast path: nothing queued ahead, durable at once.
       this.current.apply(plan);
       if (this.durable !== this.current) this.durable.apply(plan);
@@ -113,7 +117,7 @@ export class MemoryStorage implements Storage {
     if (this.current === this.durable) this.current = this.durable.clone();
     this.current.apply(plan);
     return new Promise<void>((resolve) => {
-      const w: PendingWrite = { plan, written: !slow, resolve, timer: undefined };
+      const w: PendingWrite = { plan, written: !slow, sync, resolve, timer: undefined };
       this.pending.push(w);
       if (slow) {
         w.timer = (this.clock as Clock).setTimeout(() => {
@@ -203,24 +207,30 @@ export class MemoryStorage implements Storage {
     return this.pending.length;
   }
 
-  /** Complete writes in order: a write finishes only after those before it. */
+  /**
+   * Complete writes in order (a write finishes only after those before it):
+   * with syncOnSave, the written prefix up to its last synced write becomes
+   * durable (a sync covers every earlier write); every write in the written
+   * prefix resolves.
+   */
   private settle(): void {
+    const p = this.pending;
+    let n = this.acked;
+    while (n < p.length && (p[n] as PendingWrite).written) n++;
     if (this.syncOnSave) {
-      let n = 0;
-      while (n < this.pending.length && (this.pending[n] as PendingWrite).written) n++;
-      if (n === 0) return;
-      const done = this.pending.splice(0, n);
-      for (const w of done) {
-        this.durable.apply(w.plan);
-        w.resolve();
-      }
-      this.stats.syncs++;
-    } else {
-      while (this.acked < this.pending.length && (this.pending[this.acked] as PendingWrite).written) {
-        (this.pending[this.acked] as PendingWrite).resolve();
-        this.acked++;
+      let k = n - 1;
+      while (k >= 0 && !(p[k] as PendingWrite).sync) k--;
+      if (k >= 0) {
+        const done = p.splice(0, k + 1);
+        for (const w of done) this.durable.apply(w.plan);
+        this.stats.syncs++;
+        this.acked = Math.max(0, this.acked - done.length);
+        n -= done.length;
+        for (const w of done) w.resolve();
       }
     }
+    for (let i = this.acked; i < n; i++) (p[i] as PendingWrite).resolve();
+    this.acked = n;
   }
 }
 

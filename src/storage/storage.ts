@@ -35,6 +35,15 @@ export interface SaveRequest {
    * with the log.
    */
   readonly snapshot?: Snapshot;
+  /**
+   * When false and the request carries only a hard state, the batch need not
+   * be durable when save() resolves: it is applied in call order and becomes
+   * durable with the next synced save, or may be lost in a power cut (as etcd
+   * skips the fsync for a Ready whose `mustSync` is false, i.e. whose only
+   * change is the commit index). Ignored for requests with entries or a
+   * snapshot, which are always synced. Default true.
+   */
+  readonly sync?: boolean;
 }
 
 /** Durable Raft state. */
