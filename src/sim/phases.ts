@@ -72,7 +72,7 @@ export function runClients(sim: Simulation, w: Workload): Promise<void> {
  * proposal through every core member committed, and identical applied
  * states across the core.
  */
-export async function runLiveness(sim: Simulation, bound: number): Promise<void> {
+export async function runLiveness(sim: Simulation, bound: number, everyone = false): Promise<void> {
   sim.calmNetwork();
   let most: NodeHost | undefined;
   for (const h of sim.hosts.values()) {
@@ -86,16 +86,20 @@ export async function runLiveness(sim: Simulation, bound: number): Promise<void>
     return order.slice(0, Math.floor(ids.length / 2) + 1);
   };
   const voters = cfg?.voters ?? [...sim.hosts.keys()];
-  const core = new Set<NodeId>([...pickMajority(voters), ...pickMajority(cfg?.votersOutgoing ?? [])]);
+  // With membership changes in flight the configuration in force is a moving
+  // target: heal every member still in the cluster instead of a core.
+  const core = everyone
+    ? new Set<NodeId>([...sim.hosts.values()].filter((h) => !h.removed).map((h) => h.id))
+    : new Set<NodeId>([...pickMajority(voters), ...pickMajority(cfg?.votersOutgoing ?? [])]);
   const coreIds = [...core].sort((a, b) => a - b);
   sim.trace.record(sim.clock.now(), 0, 'liveness', { core: coreIds.join(',') });
-  sim.act({ tick: sim.tick, kind: 'heal' });
+  sim.act({ tick: sim.tick, kind: 'heal' }, false);
   for (const id of sim.hosts.keys()) if (!core.has(id)) sim.network.isolate(id);
   for (const id of coreIds) {
     const h = sim.hosts.get(id);
     if (h === undefined) continue;
-    if (h.paused) sim.act({ tick: sim.tick, kind: 'resume', node: id });
-    if (!h.alive) sim.act({ tick: sim.tick, kind: 'restart', node: id });
+    if (h.paused) sim.act({ tick: sim.tick, kind: 'resume', node: id }, false);
+    if (!h.alive) sim.act({ tick: sim.tick, kind: 'restart', node: id }, false);
   }
   await sim.settle();
 
@@ -132,14 +136,15 @@ export async function runLiveness(sim: Simulation, bound: number): Promise<void>
   while (sim.ok) {
     if (sim.tick !== lastCheckTick) {
       lastCheckTick = sim.tick;
-      why = checkCore(sim, coreIds, probes);
+      const members: NodeId[] = [];
+      why = checkCore(sim, coreIds, probes, members);
       if (why === '') {
         const digests = new Set<string>();
-        for (const id of coreIds) {
+        for (const id of members) {
           const sm = sim.hosts.get(id)?.stateMachine;
           if (sm !== undefined) digests.add(hashBytes(await sm.snapshot()));
         }
-        if (digests.size === 1) break;
+        if (digests.size <= 1) break;
         why = `core states differ: ${[...digests].join(' ')}`;
         sim.checker.fail('liveness-state', `core [${coreIds.join(',')}] applied the same index but states differ`);
         break;
@@ -157,11 +162,12 @@ export async function runLiveness(sim: Simulation, bound: number): Promise<void>
   void probing;
 }
 
-/** '' when the core is live and converged, else why not. */
-function checkCore(sim: Simulation, core: readonly NodeId[], probes: ReadonlyMap<NodeId, number>): string {
+/** '' when the core is live and converged (filling `members` with the members checked), else why not. */
+function checkCore(sim: Simulation, candidates: readonly NodeId[], probes: ReadonlyMap<NodeId, number>, members: NodeId[]): string {
   let leader: NodeId = 0;
   let leaders = 0;
   let leaderCommit = 0;
+  let core = candidates;
   for (const id of core) {
     const h = sim.hosts.get(id);
     const st = h?.alive === true ? h.node?.raftStatus() : undefined;
@@ -173,6 +179,9 @@ function checkCore(sim: Simulation, core: readonly NodeId[], probes: ReadonlyMap
     }
   }
   if (leaders !== 1) return `${leaders} leaders in the core`;
+  const cfg = sim.hosts.get(leader)?.node?.configuration;
+  const inConfig = new Set<NodeId>([...(cfg?.voters ?? []), ...(cfg?.learners ?? []), ...(cfg?.votersOutgoing ?? [])]);
+  core = core.filter((id) => inConfig.has(id));
   for (const id of core) {
     const st = sim.hosts.get(id)?.node?.raftStatus();
     if (st?.lead !== leader) return `member ${id} follows ${st?.lead ?? 0}, not ${leader}`;
@@ -188,5 +197,6 @@ function checkCore(sim: Simulation, core: readonly NodeId[], probes: ReadonlyMap
     const applied = sim.hosts.get(id)?.node?.appliedIndex ?? 0;
     if (applied !== leaderCommit) return `member ${id} applied ${applied}, leader commit ${leaderCommit}`;
   }
+  members.push(...core);
   return '';
 }

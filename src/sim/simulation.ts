@@ -287,7 +287,7 @@ export class Simulation {
     const live = options.liveness ?? true;
     if (live !== false && this.ok) {
       const bound = typeof live === 'object' && live.ticks !== undefined ? live.ticks : 40 * (this.opts.electionTick ?? 10);
-      await runLiveness(this, bound);
+      await runLiveness(this, bound, this.opts.membership === true);
     }
     this.faultsOn = false;
     // Clients still waiting on virtual time stay parked: nothing advances the clock any more.
@@ -494,9 +494,9 @@ export class Simulation {
     this.trace.record(this.clock.now(), id, 'ack', { index, term });
   }
 
-  /** @internal Apply (and log) one fault action. */
-  act(a: FaultAction): void {
-    this.schedule.push(a);
+  /** @internal Apply (and log) one fault action; `record` adds it to the decision log. */
+  act(a: FaultAction, record = true): void {
+    if (record) this.schedule.push(a);
     this.trace.record(this.clock.now(), 0, 'fault', { action: describeAction(a) });
     log.sim('seed %d tick %d: %s', this.seed, this.tick, describeAction(a));
     this.touchAll = true;
@@ -620,6 +620,8 @@ export class Simulation {
 
   private async startHost(h: NodeHost): Promise<void> {
     this.trace.record(this.clock.now(), h.id, 'boot', { incarnation: h.incarnation + 1 });
+    // What the new incarnation will load: applying restarts after the durable snapshot.
+    this.checker.restarted(h.id, h.storage.durableState().snapshot?.metadata.index ?? 0);
     const p = h.start();
     const node = h.node;
     if (node !== undefined) {
@@ -634,7 +636,6 @@ export class Simulation {
     }
     try {
       await p;
-      this.checker.restarted(h.id, node?.appliedIndex ?? 0);
     } catch (err) {
       if (h.node === node && h.alive) this.checker.fail('restart', `member ${h.id} failed to start: ${String(err)}`);
     }
