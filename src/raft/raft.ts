@@ -89,6 +89,12 @@ export class Raft {
   readonly electionTimeout: number;
   /** Randomised in [electionTimeout, 2·electionTimeout) on every reset. */
   randomizedElectionTimeout = 0;
+  /**
+   * Proposals were appended but not yet broadcast. Broadcasting is deferred
+   * to the next Ready so that every proposal between two Readies travels in
+   * one MsgApp per follower.
+   */
+  pendingBcast = false;
   /** Read requests that arrived before the leader committed an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
   readonly rng: Random;
@@ -197,6 +203,7 @@ export class Raft {
     }
     this.trk.progress = fresh;
     this.pendingConfIndex = 0;
+    this.pendingBcast = false;
     this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
   }
@@ -471,6 +478,14 @@ export class Raft {
     this.trk.progress.get(this.id)?.maybeUpdate(last);
     // With a single voter this commits at once.
     this.maybeCommit();
+  }
+
+  /** Send the entries of deferred proposals (leader; called before collecting a Ready). */
+  flushAppends(): void {
+    if (!this.pendingBcast) return;
+    this.pendingBcast = false;
+    if (this.state !== StateRole.Leader) return;
+    for (const id of this.trk.progress.keys()) if (id !== this.id) maybeSendAppend(this, id, false);
   }
 
   /** Advance the commit index to what a quorum holds, if that entry is of the current term. */

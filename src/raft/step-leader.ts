@@ -157,7 +157,8 @@ function stepProposal(r: Raft, m: Message): void {
     (ents as Entry[])[i] = { term: 0, index: 0, type: EntryType.Normal, data: EMPTY_DATA };
   }
   r.appendEntry(ents);
-  bcastAppend(r);
+  // Sent at the next Ready, together with any further proposals.
+  r.pendingBcast = true;
 }
 
 function confChangeRefusal(r: Raft, data: Uint8Array): Error | undefined {
