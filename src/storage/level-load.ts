@@ -17,7 +17,6 @@
 import type { ClassicLevel } from 'classic-level';
 import type { Entry, HardState, Snapshot } from '../raft/types.ts';
 import { EMPTY_HARD_STATE } from '../raft/types.ts';
-import { crc32c } from '../codec/index.ts';
 import { isStrataError, strataError } from '../errors.ts';
 import {
   ENTRY_PREFIX, HARD_STATE_KEY, SNAPSHOT_META_KEY, STORAGE_FORMAT_VERSION, VERSION_KEY,
@@ -97,7 +96,6 @@ async function loadSnapshot(db: Db): Promise<{ snapshot: Snapshot; chunks: numbe
     }
   }
   if (off !== meta.size) throw corrupt(SNAPSHOT_META_KEY, `snapshot data is ${off} bytes, metadata says ${meta.size}`);
-  if (crc32c(data) !== meta.crc) throw corrupt(SNAPSHOT_META_KEY, 'snapshot data checksum mismatch');
   return { snapshot: { metadata: { index: meta.index, term: meta.term, confState: meta.confState }, data }, chunks: meta.chunks };
 }
 

@@ -44,10 +44,8 @@ export interface SnapshotMeta {
   readonly confState: ConfState;
   /** Data length in bytes. */
   readonly size: number;
-  /** Number of chunk records. */
+  /** Number of chunk records (each checksummed with its key). */
   readonly chunks: number;
-  /** CRC-32C of the whole data. */
-  readonly crc: number;
 }
 
 function writeU64(buf: Buffer, off: number, n: number): void {
@@ -218,7 +216,7 @@ export function readSnapshotMeta(value: Uint8Array): SnapshotMeta {
   const ok =
     typeof m === 'object' && m !== null &&
     Number.isSafeInteger(m.index) && Number.isSafeInteger(m.term) && Number.isSafeInteger(m.size) &&
-    Number.isSafeInteger(m.chunks) && typeof m.crc === 'number' && typeof m.confState === 'object' && m.confState !== null;
+    Number.isSafeInteger(m.chunks) && typeof m.confState === 'object' && m.confState !== null;
   if (!ok) throw corrupt(SNAPSHOT_META_KEY, 'malformed metadata');
   return m;
 }

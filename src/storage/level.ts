@@ -14,7 +14,6 @@ import { mkdir } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
 import { strataError } from '../errors.ts';
 import type { Entry, Snapshot } from '../raft/types.ts';
-import { crc32c } from '../codec/index.ts';
 import { log } from '../util/log.ts';
 import {
   DEFAULT_SNAPSHOT_CHUNK_SIZE, HARD_STATE_KEY, SNAPSHOT_META_KEY, VERSION_KEY,
@@ -299,7 +298,7 @@ export class LevelStorage implements Storage {
       ops.push({ type: 'put', key, value: seal(key, data.subarray(c * this.chunkSize, (c + 1) * this.chunkSize)) });
     }
     for (let c = chunks; c < this.snapshotChunks; c++) ops.push({ type: 'del', key: chunkKey(c) });
-    const meta = { index: idx, term: snap.metadata.term, confState: snap.metadata.confState, size: data.length, chunks, crc: crc32c(data) };
+    const meta = { index: idx, term: snap.metadata.term, confState: snap.metadata.confState, size: data.length, chunks };
     ops.push({ type: 'put', key: SNAPSHOT_META_KEY, value: snapshotMetaValue(meta) });
     this.snapshotChunks = chunks;
     m.terms = dropAll ? [] : m.terms.slice(idx - m.snapshotIndex);
