@@ -11,7 +11,7 @@
  */
 import { decode, encode } from '../codec/index.ts';
 import { strataError } from '../errors.ts';
-import { RealClock, type Clock } from '../util/clock.ts';
+import { RealClock } from '../util/clock.ts';
 import { log } from '../util/log.ts';
 import { MemoryBackend, type Backend, type BackendRecord } from './backend.ts';
 import { bytesToStr, strToBytes, toBytes } from './bytes.ts';
@@ -112,7 +112,7 @@ export class MVCCStore implements TxnContext, WatchSource {
   private failed: unknown;
 
   /** @internal Use {@link openMVCCStore}. */
-  constructor(backend: Backend, options: MVCCStoreOptions & { clock?: Clock }) {
+  constructor(backend: Backend, options: MVCCStoreOptions) {
     this.backend = backend;
     this.leaseExistsHook = options.leaseExists;
     this.maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;

@@ -6,6 +6,8 @@
  * etcd would leave them unset.
  */
 
+import type { Clock } from '../util/clock.ts';
+
 /** Bytes, or a string that is encoded as UTF-8. */
 export type BytesInput = string | Uint8Array;
 
@@ -228,4 +230,6 @@ export interface MVCCStoreOptions {
   compactionBatchSize?: number;
   /** Pause between physical compaction batches in ms (R5.6). Default 10. */
   compactionPauseMs?: number;
+  /** Clock for watch progress notifications. Default: the real clock. */
+  clock?: Clock;
 }

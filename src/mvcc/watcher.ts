@@ -38,7 +38,8 @@ export class Watcher implements AsyncIterableIterator<WatchResponse> {
   /** Events were queued since the last progress tick. */
   active = false;
   private readonly buf: WatchResponse[] = [];
-  private waiter: ((r: IteratorResult<WatchResponse>) => void) | undefined;
+  /** Pending next() calls, oldest first (only while the buffer is empty). */
+  private readonly waiters: ((r: IteratorResult<WatchResponse>) => void)[] = [];
   private ending = false;
   private ended = false;
   private readonly owner: WatcherOwner;
@@ -87,9 +88,8 @@ export class Watcher implements AsyncIterableIterator<WatchResponse> {
   /** @internal Queue a response for the consumer. */
   push(r: WatchResponse): void {
     if (this.done) return;
-    if (this.waiter !== undefined) {
-      const w = this.waiter;
-      this.waiter = undefined;
+    const w = this.waiters.shift();
+    if (w !== undefined) {
       w({ value: r, done: false });
       // The buffer is empty: the hub may continue at once.
       queueMicrotask(() => this.owner.drained(this));
@@ -111,9 +111,7 @@ export class Watcher implements AsyncIterableIterator<WatchResponse> {
     this.ending = true;
     this.buf.length = 0;
     this.owner.removed(this);
-    const w = this.waiter;
-    this.waiter = undefined;
-    if (w !== undefined) w({ value: undefined, done: true });
+    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
   }
 
   /** Cancel the watch: buffered responses are dropped and the iteration ends (R6.13). */
@@ -139,7 +137,7 @@ export class Watcher implements AsyncIterableIterator<WatchResponse> {
       return Promise.resolve({ value: undefined, done: true });
     }
     return new Promise((resolve) => {
-      this.waiter = resolve;
+      this.waiters.push(resolve);
     });
   }
 
