@@ -18,7 +18,9 @@ export class Deferred<T> {
       this.res = res;
       this.rej = rej;
     });
-    if (signal !== undefined) {
+    if (signal?.aborted === true) {
+      this.reject(strataError('ErrAborted', 'operation aborted'));
+    } else if (signal !== undefined) {
       const fn = (): void => {
         if (this.reject(strataError('ErrAborted', 'operation aborted'))) onAbort?.();
       };
