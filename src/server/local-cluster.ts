@@ -9,7 +9,7 @@ import { strataError } from '../errors.ts';
 import { MemoryStorage } from '../storage/memory.ts';
 import type { Storage } from '../storage/storage.ts';
 import { MemoryNetwork } from '../transport/memory.ts';
-import { RealClock } from '../util/clock.ts';
+import { ImmediateClock } from './immediate-clock.ts';
 import { SeededRandom } from '../util/rng.ts';
 import { DEFAULT_CLUSTER_TOKEN, memberIdOf, type MemberSpec } from './members.ts';
 import type { StrataNodeOptions } from './options.ts';
@@ -61,7 +61,7 @@ export class LocalCluster {
     names: string[],
   ) {
     this.names = names;
-    this.network = new MemoryNetwork({ rng: new SeededRandom(options.seed ?? 1), clock: new RealClock(), autoDeliver: true });
+    this.network = new MemoryNetwork({ rng: new SeededRandom(options.seed ?? 1), clock: new ImmediateClock(), autoDeliver: true });
     this.specs = names.map((name) => ({ name, peerURLs: [`mem://${name}`] }));
   }
 

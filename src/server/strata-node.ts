@@ -299,7 +299,7 @@ export class StrataNode {
     core.checkOpen();
     if (!Number.isSafeInteger(revision)) throw strataError('ErrInvalidArgument', 'revision must be an integer');
     if (revision <= core.store.compactRevision) throw strataError('ErrCompacted', `revision ${revision} has been compacted`);
-    if (revision > core.store.currentRevision) throw strataError('ErrFutureRev', `revision ${revision} is a future revision`);
+    // ErrFutureRev is decided when applied: this member's view may be behind.
     const r = await core.propose<'compact'>({ op: 'compact', revision }, options.signal);
     if (options.physical === true) await core.guard(core.kv.waitCompaction());
     return { ...r, header: core.header(r.revision) };
