@@ -55,9 +55,7 @@ function runWorkload(seed: number, faults: Partial<NetworkFaults>): Delivery[] {
     net.deliverDue(clock.now());
     clock.advance(1);
   }
-  while (net.deliverNext() !== undefined) {
-    // drain
-  }
+  while (net.nextDeliveryAt() !== undefined) net.deliverNext();
   return log;
 }
 
@@ -193,6 +191,19 @@ test('issue #8: hold keeps messages in flight and inspectable until release', ()
   assert.equal(net.deliverDue(clock.now()), 2);
   assert.deepEqual(log.slice(2).map((d) => d.index), [1, 3]);
   assert.deepEqual(net.inFlight(), []);
+});
+
+test('issue #8: deliverNext never reaches past the earliest instant', () => {
+  const { net, log, t1 } = setup(SEED, { minDelay: 5, maxDelay: 5 });
+  t1.send([msg(1, 2, 1)]);
+  net.setFaults({ minDelay: 50, maxDelay: 50 });
+  t1.send([msg(1, 3, 2)]);
+  net.partition([1], [2]);
+  assert.equal(net.nextDeliveryAt(), 5);
+  assert.equal(net.deliverNext(), undefined, 'the message due at 5 is dropped; the one due at 50 waits');
+  assert.equal(net.nextDeliveryAt(), 50);
+  assert.equal(net.deliverNext()?.message.index, 2);
+  assert.deepEqual(log.map((d) => d.index), [2]);
 });
 
 test('issue #8: drop(seq) removes one in-flight message', () => {

@@ -318,18 +318,25 @@ export class MemoryNetwork {
   }
 
   /**
-   * Deliver the single earliest deliverable message regardless of time
-   * (messages dropped at delivery time are skipped). Returns it, or
-   * undefined when nothing deliverable is left.
+   * Deliver the single earliest deliverable message regardless of time.
+   * Returns it, or undefined when nothing was delivered: either nothing is
+   * pending, or every event at the earliest instant was a drop (cut link,
+   * receiver down) or a snapshot-failure report. Never reaches past that
+   * instant, so a caller that advanced its clock to {@link nextDeliveryAt}
+   * never sees a message early. To drain, loop while `nextDeliveryAt()` is
+   * defined.
    */
   deliverNext(): InFlight | undefined {
+    let instant: number | undefined;
     for (;;) {
-      const top = this.heap.pop();
-      if (top === undefined) return undefined;
+      const top = this.heap.peek();
+      if (top === undefined || (instant !== undefined && top.deliverAt !== instant)) return undefined;
+      this.heap.pop();
       if (top.kind === KIND_MESSAGE && linkHas(this.holds, top.from, top.to)) {
         this.held.push(top);
         continue;
       }
+      instant = top.deliverAt;
       if (this.process(top)) return toInFlight(top);
     }
   }
