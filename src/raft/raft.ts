@@ -18,16 +18,13 @@ import { RaftLog } from './log.ts';
 import type { LogStore } from './log-store.ts';
 import type { Progress } from './progress.ts';
 import { ProgressTracker } from './progress-tracker.ts';
-import type { VoteResult } from './quorum.ts';
 import { ReadOnly } from './read-only.ts';
+import { hup, inLease, stepVoteRequest } from './election.ts';
 import { bcastAppend, maybeSendAppend } from './replication.ts';
 import { stepCandidate, stepFollower } from './step-follower.ts';
 import { stepLeader } from './step-leader.ts';
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from './types.ts';
 import { EntryType, MessageType, NONE, StateRole } from './types.ts';
-
-/** Context marking a vote request as part of a leader transfer (bypasses leases). */
-export const CAMPAIGN_TRANSFER = new TextEncoder().encode('CampaignTransfer');
 
 /** A message under construction: `type` and `to` required, the rest defaults. */
 export type MessageInit = Partial<Message> & Pick<Message, 'type' | 'to'>;
@@ -37,17 +34,6 @@ const EMPTY_DATA = new Uint8Array(0);
 
 /** Kinds of campaign. */
 export type CampaignType = 'pre-election' | 'election' | 'transfer';
-
-function bytesEqual(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** The response type for a vote request type. */
-export function voteRespType(t: MessageType): MessageType {
-  return t === MessageType.MsgVote ? MessageType.MsgVoteResp : MessageType.MsgPreVoteResp;
-}
 
 /** Decode a ConfChange entry's data, or undefined if it is malformed. */
 export function decodeConfChange(data: Uint8Array): ConfChange | undefined {
@@ -308,77 +294,6 @@ export class Raft {
     this.step({ type, from: this.id, to: this.id, term: 0, logTerm: 0, index: 0, entries: NO_ENTRIES, commit: 0, reject: false, rejectHint: 0 });
   }
 
-  // ---- elections --------------------------------------------------------
-
-  private hasUnappliedConfChanges(): boolean {
-    if (this.raftLog.applied >= this.raftLog.committed) return false;
-    let ents: Entry[];
-    try {
-      ents = this.raftLog.slice(this.raftLog.applied + 1, this.raftLog.committed + 1);
-    } catch {
-      return true;
-    }
-    for (const e of ents) if (e.type === EntryType.ConfChange) return true;
-    return false;
-  }
-
-  /** Start a campaign unless we lead, cannot vote, or have unapplied conf changes. */
-  hup(t: CampaignType): void {
-    if (this.state === StateRole.Leader) return;
-    if (!this.promotable()) {
-      log.raft('%d is unpromotable and cannot campaign', this.id);
-      return;
-    }
-    if (this.hasUnappliedConfChanges()) {
-      log.raft('%d cannot campaign at term %d: pending conf changes to apply', this.id, this.term);
-      return;
-    }
-    this.campaign(t);
-  }
-
-  /** Ask every voter for a (pre-)vote. */
-  campaign(t: CampaignType): void {
-    if (!this.promotable()) return;
-    let voteMsg: MessageType;
-    let term: number;
-    if (t === 'pre-election') {
-      this.becomePreCandidate();
-      voteMsg = MessageType.MsgPreVote;
-      // Pre-vote asks for the term we would campaign at, without adopting it.
-      term = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      voteMsg = MessageType.MsgVote;
-      term = this.term;
-    }
-    if (this.poll(this.id, voteRespType(voteMsg), true) === 'won') {
-      // Single-voter configuration: won outright.
-      if (t === 'pre-election') this.campaign('election');
-      else this.becomeLeader();
-      return;
-    }
-    const lastIndex = this.raftLog.lastIndex();
-    const lastTerm = this.raftLog.lastTerm();
-    for (const id of this.trk.voterNodes()) {
-      if (id === this.id) continue;
-      this.send({
-        type: voteMsg,
-        to: id,
-        term,
-        index: lastIndex,
-        logTerm: lastTerm,
-        ...(t === 'transfer' ? { context: CAMPAIGN_TRANSFER } : {}),
-      });
-    }
-  }
-
-  /** Record a vote and return the election outcome so far. */
-  poll(id: NodeId, t: MessageType, granted: boolean): VoteResult {
-    log.raft('%d received %s %s from %d at term %d', this.id, t === MessageType.MsgVoteResp ? 'vote' : 'pre-vote', granted ? 'grant' : 'rejection', id, this.term);
-    this.trk.recordVote(id, granted);
-    return this.trk.tallyVotes().result;
-  }
-
   // ---- step -------------------------------------------------------------
 
   /**
@@ -390,15 +305,9 @@ export class Raft {
     if (m.term === 0) {
       // Local message (or a forwarded proposal / read).
     } else if (m.term > this.term) {
-      if (m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote) {
-        const force = bytesEqual(m.context, CAMPAIGN_TRANSFER);
-        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
-        if (!force && inLease) {
-          // We heard from a live leader within the election timeout: do not
-          // let a partitioned or removed node disrupt it (§6 of the thesis).
-          log.raft('%d ignored %s from %d at term %d: lease not expired', this.id, m.type, m.from, m.term);
-          return;
-        }
+      if ((m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote) && inLease(this, m)) {
+        log.raft('%d ignored vote request from %d at term %d: lease not expired', this.id, m.from, m.term);
+        return;
       }
       if (m.type === MessageType.MsgPreVote) {
         // Never change term in response to a pre-vote.
@@ -424,30 +333,12 @@ export class Raft {
 
     switch (m.type) {
       case MessageType.MsgHup:
-        this.hup(this.preVote ? 'pre-election' : 'election');
+        hup(this, this.preVote ? 'pre-election' : 'election');
         return;
       case MessageType.MsgVote:
-      case MessageType.MsgPreVote: {
-        // We can vote for the candidate we already voted for, or anyone if we
-        // have not voted and know no leader, or for a pre-vote of a later term.
-        const canVote =
-          this.vote === m.from ||
-          (this.vote === NONE && this.lead === NONE) ||
-          (m.type === MessageType.MsgPreVote && m.term > this.term) ||
-          (this.voteTwice && m.type === MessageType.MsgVote);
-        if (canVote && this.raftLog.isUpToDate(m.index, m.logTerm)) {
-          // A pre-vote response carries the candidate's term, so the
-          // pre-candidate counts it; a real vote is recorded durably.
-          this.send({ type: voteRespType(m.type), to: m.from, term: m.term });
-          if (m.type === MessageType.MsgVote) {
-            this.electionElapsed = 0;
-            this.vote = m.from;
-          }
-        } else {
-          this.send({ type: voteRespType(m.type), to: m.from, term: this.term, reject: true });
-        }
+      case MessageType.MsgPreVote:
+        stepVoteRequest(this, m);
         return;
-      }
       default:
         break;
     }
@@ -499,54 +390,13 @@ export class Raft {
     return this.raftLog.zeroTermOnOutOfBounds(this.raftLog.committed) === this.term;
   }
 
-  /**
-   * Install an incoming snapshot (follower). Returns false if it is stale,
-   * does not include us, or our log already holds its last entry (then we
-   * just commit up to it).
-   */
-  restore(s: Snapshot): boolean {
-    const { index, term, confState: cs } = s.metadata;
-    if (index <= this.raftLog.committed) return false;
-    if (this.state !== StateRole.Follower) {
-      // Defence in depth: only followers install snapshots.
-      this.becomeFollower(this.term + 1, NONE);
-      return false;
-    }
-    const inConfig = cs.voters.includes(this.id) || cs.learners.includes(this.id) || cs.votersOutgoing.includes(this.id);
-    if (!inConfig) {
-      log.raft('%d ignoring snapshot %d: not in its config', this.id, index);
-      return false;
-    }
-    if (this.raftLog.matchTerm(index, term)) {
-      // Our log holds the snapshot's last entry: fast-forward the commit index.
-      this.raftLog.commitTo(index);
-      return false;
-    }
-    this.raftLog.restore(s);
+  // ---- configuration ----------------------------------------------------
+
+  /** Replace the configuration with the one described by `cs` (snapshot install). */
+  resetConfig(cs: ConfState): void {
     this.trk = new ProgressTracker(this.trk.maxInflight, this.trk.maxInflightBytes);
     this.switchToConfig(restoreConfig(this.trk, this.raftLog.lastIndex(), cs));
-    const pr = this.trk.progress.get(this.id);
-    pr?.maybeUpdate(pr.next - 1);
-    log.raft('%d restored snapshot [index %d, term %d]', this.id, index, term);
-    return true;
   }
-
-  /**
-   * A member that joined with an empty log and no configuration adopts the
-   * cluster's bootstrap snapshot (index 0), carried by the leader's first
-   * MsgApp: the initial config is in no log entry. It is reported in the next
-   * Ready as a snapshot to persist (with no state-machine data).
-   */
-  adoptBootstrap(s: Snapshot): void {
-    if (this.trk.progress.size !== 0 || this.raftLog.lastIndex() !== 0 || this.raftLog.committed !== 0) return;
-    if (s.metadata.confState.voters.length === 0) return;
-    this.raftLog.restore(s);
-    this.trk = new ProgressTracker(this.trk.maxInflight, this.trk.maxInflightBytes);
-    this.switchToConfig(restoreConfig(this.trk, this.raftLog.lastIndex(), s.metadata.confState));
-    log.raft('%d adopted the bootstrap configuration %o', this.id, s.metadata.confState.voters);
-  }
-
-  // ---- configuration ----------------------------------------------------
 
   /** Apply a committed conf change. Throws ErrInvalidArgument (changing nothing) if it is not applicable. */
   applyConfChange(cc: ConfChange): ConfState {

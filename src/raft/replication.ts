@@ -7,7 +7,7 @@ import { log } from '../util/log.ts';
 import { entriesSize } from './entry-size.ts';
 import type { Raft } from './raft.ts';
 import type { Message, NodeId, Snapshot } from './types.ts';
-import { MessageType } from './types.ts';
+import { MessageType, NONE, StateRole } from './types.ts';
 
 /**
  * Send a MsgApp to `to` if its progress allows: entries from `next` (batched
@@ -107,7 +107,7 @@ export function bcastHeartbeatWithCtx(r: Raft, ctx: Uint8Array | undefined): voi
  */
 export function handleAppendEntries(r: Raft, m: Message): void {
   const rl = r.raftLog;
-  if (m.index === 0 && m.snapshot !== undefined && m.snapshot.metadata.index === 0) r.adoptBootstrap(m.snapshot);
+  if (m.index === 0 && m.snapshot !== undefined && m.snapshot.metadata.index === 0) adoptBootstrap(r, m.snapshot);
   if (m.index < rl.committed) {
     // Everything up to our commit index is known to match.
     r.send({ type: MessageType.MsgAppResp, to: m.from, index: rl.committed });
@@ -131,9 +131,54 @@ export function handleHeartbeat(r: Raft, m: Message): void {
 /** Follower side of MsgSnap: install it if useful and report our last index. */
 export function handleSnapshot(r: Raft, m: Message): void {
   if (m.snapshot === undefined) return;
-  if (r.restore(m.snapshot)) {
+  if (installSnapshot(r, m.snapshot)) {
     r.send({ type: MessageType.MsgAppResp, to: m.from, index: r.raftLog.lastIndex() });
   } else {
     r.send({ type: MessageType.MsgAppResp, to: m.from, index: r.raftLog.committed });
   }
+}
+
+/**
+ * Install an incoming snapshot (follower). Returns false if it is stale,
+ * does not include us, or our log already holds its last entry (then we
+ * just commit up to it).
+ */
+export function installSnapshot(r: Raft, s: Snapshot): boolean {
+  const { index, term, confState: cs } = s.metadata;
+  if (index <= r.raftLog.committed) return false;
+  if (r.state !== StateRole.Follower) {
+    // Defence in depth: only followers install snapshots.
+    r.becomeFollower(r.term + 1, NONE);
+    return false;
+  }
+  const inConfig = cs.voters.includes(r.id) || cs.learners.includes(r.id) || cs.votersOutgoing.includes(r.id);
+  if (!inConfig) {
+    log.raft('%d ignoring snapshot %d: not in its config', r.id, index);
+    return false;
+  }
+  if (r.raftLog.matchTerm(index, term)) {
+    // Our log holds the snapshot's last entry: fast-forward the commit index.
+    r.raftLog.commitTo(index);
+    return false;
+  }
+  r.raftLog.restore(s);
+  r.resetConfig(cs);
+  const pr = r.trk.progress.get(r.id);
+  pr?.maybeUpdate(pr.next - 1);
+  log.raft('%d restored snapshot [index %d, term %d]', r.id, index, term);
+  return true;
+}
+
+/**
+ * A member that joined with an empty log and no configuration adopts the
+ * cluster's bootstrap snapshot (index 0), carried by the leader's first
+ * MsgApp: the initial config is in no log entry. It is reported in the next
+ * Ready as a snapshot to persist (with no state-machine data).
+ */
+export function adoptBootstrap(r: Raft, s: Snapshot): void {
+  if (r.trk.progress.size !== 0 || r.raftLog.lastIndex() !== 0 || r.raftLog.committed !== 0) return;
+  if (s.metadata.confState.voters.length === 0) return;
+  r.raftLog.restore(s);
+  r.resetConfig(s.metadata.confState);
+  log.raft('%d adopted the bootstrap configuration %o', r.id, s.metadata.confState.voters);
 }

@@ -3,6 +3,7 @@
  */
 import { strataError } from '../errors.ts';
 import { log } from '../util/log.ts';
+import { campaign, hup, poll } from './election.ts';
 import type { Raft } from './raft.ts';
 import { handleAppendEntries, handleHeartbeat, handleSnapshot, bcastAppend } from './replication.ts';
 import type { Message } from './types.ts';
@@ -44,7 +45,7 @@ export function stepFollower(r: Raft, m: Message): void {
     case MessageType.MsgTimeoutNow:
       // A transfer skips pre-vote: the leader asked us, so no partition to guard against.
       log.raft('%d received MsgTimeoutNow from %d; campaigning', r.id, m.from);
-      r.hup('transfer');
+      hup(r, 'transfer');
       return;
     case MessageType.MsgReadIndex:
       if (r.lead === NONE) {
@@ -81,10 +82,10 @@ export function stepCandidate(r: Raft, m: Message): void {
       handleSnapshot(r, m);
       return;
     case myVoteResp: {
-      const res = r.poll(m.from, m.type, !m.reject);
+      const res = poll(r, m.from, m.type, !m.reject);
       if (res === 'won') {
         if (r.state === StateRole.PreCandidate) {
-          r.campaign('election');
+          campaign(r, 'election');
         } else {
           r.becomeLeader();
           bcastAppend(r);
