@@ -138,6 +138,9 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private readRound: ReadRound | undefined;
   private readWaiting: Array<{ index: number; waiters: PendingRead[] }> = [];
   private transfers: PendingTransfer[] = [];
+  /** Proposals waiting for the next loop turn, handed to the core in one batch. */
+  private propBuf: Uint8Array[] = [];
+  private propOwners: PendingProposal[] = [];
 
   /** Create a member; call {@link start} before anything else. */
   constructor(options: RaftNodeOptions<Result>) {
@@ -226,16 +229,9 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     const seq = ++this.seq;
     const p = this.newProposal(seq, options.signal);
     if (p.d.settled) return p.d.promise as Promise<ProposeResult<Result>>;
-    const entry = wrap(this.id, this.nonce, seq, data);
-    this.submit(() => {
-      if (p.d.settled) return;
-      try {
-        this.core().propose(entry);
-        this.unseen.push(p);
-      } catch (err) {
-        this.settleProposal(p, err);
-      }
-    });
+    this.propBuf.push(wrap(this.id, this.nonce, seq, data));
+    this.propOwners.push(p);
+    this.kick();
     return p.d.promise as Promise<ProposeResult<Result>>;
   }
 
@@ -395,6 +391,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
     this.inbox = [];
+    this.propBuf = [];
+    this.propOwners = [];
     this.transport.onMessage(() => undefined);
     for (const p of [...this.proposals.values()]) p.d.reject(reason);
     this.proposals.clear();
@@ -501,6 +499,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
           for (const op of ops) this.runOp(op);
         }
         const raw = this.core();
+        if (this.propBuf.length > 0) this.flushProposals(raw);
         if (!raw.hasReady()) return;
         this.inReady = true;
         await this.handleReady(raw, raw.ready());
@@ -514,6 +513,29 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     } finally {
       this.inReady = false;
       this.running = false;
+    }
+  }
+
+  /** Hand buffered proposals to the core as one MsgProp (all or none are accepted). */
+  private flushProposals(raw: RawNode): void {
+    const data = this.propBuf;
+    const owners = this.propOwners;
+    this.propBuf = [];
+    this.propOwners = [];
+    const live: Uint8Array[] = [];
+    const liveOwners: PendingProposal[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const p = owners[i] as PendingProposal;
+      if (p.d.settled) continue;
+      live.push(data[i] as Uint8Array);
+      liveOwners.push(p);
+    }
+    if (live.length === 0) return;
+    try {
+      raw.proposeBatch(live);
+      for (const p of liveOwners) this.unseen.push(p);
+    } catch (err) {
+      for (const p of liveOwners) this.settleProposal(p, err);
     }
   }
 
@@ -532,6 +554,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
         ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
         ...(snap !== undefined ? { snapshot: snap } : {}),
+        ...(rd.mustSync ? {} : { sync: false }),
       });
       if (this.stopped) return;
       if (snap !== undefined) this.logStore.applySnapshot(snap);
