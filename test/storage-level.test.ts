@@ -201,6 +201,23 @@ describe('LevelStorage: checksums and recovery', () => {
     await s.close();
   });
 
+  test('issue #4: a request that cannot be encoded is rejected and changes nothing', async () => {
+    const dir = await filled(2, 5);
+    const s = await LevelStorage.open(dir);
+    const before = plain(await s.load());
+    const bad = { index: 3, term: 2, type: 0 as const, data: undefined as unknown as Uint8Array };
+    await assert.rejects(s.save({ snapshot: snap(4, 1), entries: [ent(5, 2), { ...bad, index: 6 }], hardState: { term: 2, vote: 0, commit: 4 } }), (err: unknown) => isStrataError(err, 'ErrInvalidArgument'));
+    assert.equal(s.stats.saves, 0);
+    await s.save({ entries: [ent(6, 1)] }); // the mirror still says last index 5
+    await s.close();
+    const s2 = await LevelStorage.open(dir);
+    const st = plain(await s2.load());
+    await s2.close();
+    assert.deepEqual(st.snapshot, before.snapshot);
+    assert.deepEqual(st.hardState, before.hardState);
+    assert.deepEqual(st.entries.map((e) => e.index), [1, 2, 3, 4, 5, 6]);
+  });
+
   test('issue #4: conflict truncation deletes the stored suffix in the same write', async () => {
     const dir = await filled(0, 10);
     let s = await LevelStorage.open(dir);

@@ -171,17 +171,30 @@ export class LevelStorage implements Storage {
     } catch (err) {
       return Promise.reject(err);
     }
+    // Encode everything before changing anything, so a request that fails to
+    // encode leaves the storage as it was.
+    const ops: BatchOp[] = [];
+    let hsOp: BatchOp | undefined;
+    try {
+      if (plan.snapshot !== undefined) this.snapshotOps(ops, plan.snapshot, plan.dropAll);
+      if (plan.entries.length > 0) {
+        const storedLast = plan.snapshot !== undefined && plan.dropAll ? plan.snapshotIndex : this.mirror.lastIndex;
+        this.entryOps(ops, plan.entries, storedLast, plan.lastIndex);
+      }
+      if (plan.hardState !== undefined) hsOp = { type: 'put', key: HARD_STATE_KEY, value: hardStateValue(plan.hardState) };
+    } catch (err) {
+      return Promise.reject(strataError('ErrInvalidArgument', `cannot encode the request: ${(err as Error).message}`));
+    }
+    this.applyToMirror(plan);
     this.initial = undefined;
     const g = this.group();
     if (request.sync !== false || plan.entries.length > 0 || plan.snapshot !== undefined) g.sync = true;
-    if (plan.snapshot !== undefined) this.addSnapshot(g.ops, plan.snapshot, plan.dropAll);
-    if (plan.entries.length > 0) this.addEntries(g.ops, plan.entries, plan.lastIndex);
-    if (plan.hardState !== undefined) {
-      const op: BatchOp = { type: 'put', key: HARD_STATE_KEY, value: hardStateValue(plan.hardState) };
-      if (g.hardStatePos >= 0) g.ops[g.hardStatePos] = op;
+    for (let i = 0; i < ops.length; i++) g.ops.push(ops[i] as BatchOp);
+    if (hsOp !== undefined) {
+      if (g.hardStatePos >= 0) g.ops[g.hardStatePos] = hsOp;
       else {
         g.hardStatePos = g.ops.length;
-        g.ops.push(op);
+        g.ops.push(hsOp);
       }
     }
     this.stats.saves++;
@@ -286,7 +299,8 @@ export class LevelStorage implements Storage {
     }
   }
 
-  private addSnapshot(ops: BatchOp[], snap: Snapshot, dropAll: boolean): void {
+  /** Ops installing `snap`: drop covered (or all) entries, write chunks and metadata, delete stale chunks. */
+  private snapshotOps(ops: BatchOp[], snap: Snapshot, dropAll: boolean): void {
     const m = this.mirror;
     const idx = snap.metadata.index;
     const upto = dropAll ? m.lastIndex : Math.min(idx, m.lastIndex);
@@ -300,22 +314,37 @@ export class LevelStorage implements Storage {
     for (let c = chunks; c < this.snapshotChunks; c++) ops.push({ type: 'del', key: chunkKey(c) });
     const meta = { index: idx, term: snap.metadata.term, confState: snap.metadata.confState, size: data.length, chunks };
     ops.push({ type: 'put', key: SNAPSHOT_META_KEY, value: snapshotMetaValue(meta) });
-    this.snapshotChunks = chunks;
-    m.terms = dropAll ? [] : m.terms.slice(idx - m.snapshotIndex);
-    m.snapshotIndex = idx;
-    m.snapshotTerm = snap.metadata.term;
   }
 
-  private addEntries(ops: BatchOp[], entries: readonly Entry[], newLast: number): void {
-    const m = this.mirror;
-    // Conflict truncation: the stored suffix beyond the new last index goes in
-    // the same batch; indexes up to it are overwritten by the puts below.
-    for (let i = newLast + 1; i <= m.lastIndex; i++) ops.push({ type: 'del', key: entryKey(i) });
+  /**
+   * Ops appending `entries` to a log whose last index is `storedLast`
+   * (after any snapshot in the same request). Conflict truncation: the
+   * stored suffix beyond the new last index is deleted in the same batch;
+   * indexes up to it are overwritten by the puts.
+   */
+  private entryOps(ops: BatchOp[], entries: readonly Entry[], storedLast: number, newLast: number): void {
     const { keys, values } = encodeEntries(entries);
+    for (let i = newLast + 1; i <= storedLast; i++) ops.push({ type: 'del', key: entryKey(i) });
     for (let i = 0; i < keys.length; i++) ops.push({ type: 'put', key: keys[i] as Buffer, value: values[i] as Buffer });
-    const terms = m.terms;
-    terms.length = (entries[0] as Entry).index - m.snapshotIndex - 1;
-    for (let i = 0; i < entries.length; i++) terms.push((entries[i] as Entry).term);
+  }
+
+  /** Record the effect of an accepted plan in the in-memory mirror. */
+  private applyToMirror(plan: SavePlan): void {
+    const m = this.mirror;
+    const snap = plan.snapshot;
+    if (snap !== undefined) {
+      const idx = snap.metadata.index;
+      m.terms = plan.dropAll ? [] : m.terms.slice(idx - m.snapshotIndex);
+      m.snapshotIndex = idx;
+      m.snapshotTerm = snap.metadata.term;
+      this.snapshotChunks = Math.ceil(snap.data.length / this.chunkSize);
+    }
+    const entries = plan.entries;
+    if (entries.length > 0) {
+      const terms = m.terms;
+      terms.length = (entries[0] as Entry).index - m.snapshotIndex - 1;
+      for (let i = 0; i < entries.length; i++) terms.push((entries[i] as Entry).term);
+    }
   }
 }
 
