@@ -84,23 +84,23 @@ export class KeepAlive implements AsyncIterable<LeaseKeepAliveResponse> {
     this.schedule(Math.max(100, (resp.ttl * 1000) / 3));
   }
 
+  /**
+   * Responses as they arrive. Leaving the loop early does not stop renewals:
+   * the handle renews until {@link close} (or its signal) stops it.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<LeaseKeepAliveResponse> {
-    try {
-      for (;;) {
-        if (this.unread !== undefined) {
-          const r = this.unread;
-          this.unread = undefined;
-          yield r;
-          continue;
-        }
-        if (this.closed) return;
-        await new Promise<void>((r) => {
-          this.wake = r;
-        });
-        this.wake = undefined;
+    for (;;) {
+      if (this.unread !== undefined) {
+        const r = this.unread;
+        this.unread = undefined;
+        yield r;
+        continue;
       }
-    } finally {
-      this.close();
+      if (this.closed) return;
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+      this.wake = undefined;
     }
   }
 }
