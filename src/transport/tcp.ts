@@ -61,6 +61,7 @@ export interface TcpTransportOptions {
 
 const MiB = 1024 * 1024;
 const CHUNK_SLACK = 64 * 1024;
+const HELLO_TIMEOUT_MS = 10_000;
 
 const defaultRandom: Random = {
   next: () => Math.random(),
@@ -278,6 +279,11 @@ export class TcpTransport implements Transport {
     const decoder = new FrameDecoder(this.maxFrameBytes);
     const assembler = new SnapshotAssembler(this.maxSnapshotBytes);
     let peer: NodeId | undefined;
+    // A connection that never introduces itself is dropped.
+    sock.setTimeout(HELLO_TIMEOUT_MS, () => {
+      log.transport('%d: no hello from %s within %d ms, closing', this.id, remote, HELLO_TIMEOUT_MS);
+      sock.destroy();
+    });
     sock.on('error', (err) => log.transport('%d: inbound %s error: %s', this.id, remote, err.message));
     sock.on('close', () => this.inbound.delete(sock));
     sock.on('data', (chunk: Buffer) => {
@@ -292,6 +298,7 @@ export class TcpTransport implements Transport {
               throw strataError('ErrCorrupt', `hello meant for member ${frame.to}, this is ${this.id}`);
             }
             peer = frame.from;
+            sock.setTimeout(0);
             log.transport('%d: inbound connection from %d (%s)', this.id, peer, remote);
             continue;
           }
