@@ -4,6 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -236,7 +237,8 @@ describe('LevelStorage: checksums and recovery', () => {
 describe('LevelStorage: directory lock', () => {
   test('issue #4: a directory held by another live process is refused with ErrLocked', async () => {
     const dir = await tempDir();
-    const holder = `const {ClassicLevel}=require('classic-level');const db=new ClassicLevel(${JSON.stringify(dir)});` +
+    const lib = createRequire(import.meta.url).resolve('classic-level');
+    const holder = `const {ClassicLevel}=require(${JSON.stringify(lib)});const db=new ClassicLevel(${JSON.stringify(dir)});` +
       `db.open().then(()=>process.stdout.write('ready\\n'));setInterval(()=>{},1000);`;
     const child = spawn(process.execPath, ['-e', holder], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
     try {
@@ -342,7 +344,7 @@ describe('LevelStorage: crash with real processes', () => {
     let acked = 0;
     for (let round = 0; round < 5; round++) {
       const wantAcks = rng.range(1, 120);
-      const proc = spawn(process.execPath, ['--import', 'tsx', child, dir, String(rng.range(1, 16))], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+      const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), child, dir, String(rng.range(1, 16))], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
       let seen = 0;
       let buf = '';
