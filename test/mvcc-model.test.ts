@@ -388,7 +388,7 @@ test('model: random operations on memory and LevelDB stores match the reference 
   try {
     for (let run = 0; run < runs; run++) {
       const m = new Model();
-      const mem = await openMVCCStore();
+      const mem = await openMVCCStore({ cacheEntries: 3 }); // tiny cache: exercise eviction and backend reads
       const levelPath = path.join(dir, `run${run}`);
       let lvl = await openMVCCStore({ path: levelPath });
       for (let i = 0; i < steps; i++) {

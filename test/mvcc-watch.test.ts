@@ -13,9 +13,9 @@ const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 const brief = (e: WatchEvent): string => `${e.type} ${str(e.kv.key)}@${e.kv.modRevision}${e.prevKv ? ` prev=${str(e.prevKv.value)}` : ''}`;
 
 /** next() calls left pending by quiet(), consumed first by next(). */
-const pendingNext = new WeakMap<Watcher, Promise<IteratorResult<WatchResponse>>>();
+const pendingNext = new WeakMap<Watcher, Promise<IteratorResult<WatchResponse, undefined>>>();
 
-function take(w: Watcher): Promise<IteratorResult<WatchResponse>> {
+function take(w: Watcher): Promise<IteratorResult<WatchResponse, undefined>> {
   const p = pendingNext.get(w);
   pendingNext.delete(w);
   return p ?? w.next();

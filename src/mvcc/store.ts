@@ -78,6 +78,8 @@ const META_SCHEDULED = 'scheduledCompactRev';
 const META_FINISHED = 'finishedCompactRev';
 const META_APPLIED = 'appliedIndex';
 const REBUILD_BATCH = 10000;
+/** Cache keys are main * CACHE_SUBS + sub (records with larger subs are not cached). */
+const CACHE_SUBS = 4096;
 
 function numMeta(b: Uint8Array | undefined): number {
   return b === undefined ? 0 : decode<number>(b);
@@ -110,6 +112,9 @@ export class MVCCStore implements TxnContext, WatchSource {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private failed: unknown;
+  /** Decoded records by main * CACHE_SUBS + sub, insertion-ordered for eviction. */
+  private readonly cache = new Map<number, KeyValue>();
+  private readonly cacheSize: number;
 
   /** @internal Use {@link openMVCCStore}. */
   constructor(backend: Backend, options: MVCCStoreOptions) {
@@ -119,6 +124,7 @@ export class MVCCStore implements TxnContext, WatchSource {
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.compactionBatch = options.compactionBatchSize ?? 1000;
     this.compactionPauseMs = options.compactionPauseMs ?? 10;
+    this.cacheSize = options.cacheEntries ?? 10000;
     this.hub = new WatchHub(this, options.clock ?? new RealClock(), {
       capacity: options.watchBufferSize ?? 128,
       progressMs: Math.max(100, options.progressNotifyIntervalMs ?? 10 * 60 * 1000),
@@ -157,13 +163,27 @@ export class MVCCStore implements TxnContext, WatchSource {
     return this.compRev;
   }
 
-  /** @internal Load the key-value an index entry points to. */
+  /**
+   * @internal Load the key-value an index entry points to. Records never
+   * change once written, so decoded ones are cached (bounded, oldest out);
+   * callers get a shallow copy.
+   */
   load(e: IndexEntry): KeyValue {
+    const ck = e.rev.sub < CACHE_SUBS ? e.rev.main * CACHE_SUBS + e.rev.sub : -1;
+    const hit = ck >= 0 ? this.cache.get(ck) : undefined;
+    if (hit !== undefined) return { ...hit };
     const bytes = this.backend.get(e.rev.main, e.rev.sub);
     if (bytes === undefined) throw strataError('ErrCorrupt', `missing record ${e.rev.main}/${e.rev.sub}`);
     const rec = decodeRecord(bytes, e.rev.main);
     if (rec.tombstone) throw strataError('ErrCorrupt', `record ${e.rev.main}/${e.rev.sub} is a tombstone`);
-    return rec.kv;
+    if (ck >= 0) this.remember(ck, rec.kv);
+    return { ...rec.kv };
+  }
+
+  private remember(ck: number, kv: KeyValue): void {
+    if (this.cacheSize <= 0) return;
+    this.cache.set(ck, kv);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 
   /** @internal */
@@ -268,6 +288,9 @@ export class MVCCStore implements TxnContext, WatchSource {
     const meta: [string, Uint8Array][] | undefined = appliedIndex === undefined ? undefined : [[META_APPLIED, encode(appliedIndex)]];
     if (wt.records.length === 0) return meta === undefined ? Promise.resolve() : this.persist({ meta });
     this.curRev = wt.beginRev + 1;
+    wt.written((sub, kv) => {
+      if (sub < CACHE_SUBS) this.remember(this.curRev * CACHE_SUBS + sub, kv);
+    });
     this.hub.notify(this.curRev, wt.events);
     return meta === undefined ? this.persist({ records: wt.records }) : this.persist({ records: wt.records, meta });
   }
@@ -567,6 +590,7 @@ export class MVCCStore implements TxnContext, WatchSource {
       ],
     });
     this.index = new TreeIndex();
+    this.cache.clear();
     this.leaseOfKey.clear();
     this.keysOfLease.clear();
     this.replay(snap.records);

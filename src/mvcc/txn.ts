@@ -70,9 +70,16 @@ export class WriteTxn implements Reader {
   load(e: IndexEntry): KeyValue {
     if (e.rev.main === this.beginRev + 1) {
       const kv = this.pending[e.rev.sub];
-      if (kv !== undefined) return kv;
+      if (kv !== undefined) return { ...kv };
     }
     return this.ctx.load(e);
+  }
+
+  /** Visit the key-values this Txn put, by sub-revision. */
+  written(fn: (sub: number, kv: KeyValue) => void): void {
+    this.pending.forEach((kv, sub) => {
+      if (kv !== undefined) fn(sub, kv);
+    });
   }
 
   private nextRev(): Revision {
@@ -96,7 +103,7 @@ export class WriteTxn implements Reader {
     ki.put(rev, kv.createRevision, kv.version);
     this.records.push({ main: rev.main, sub: rev.sub, value: encodePut(kv) });
     this.pending[rev.sub] = kv;
-    this.events.push({ type: 'put', kstr: p.kstr, kv });
+    this.events.push({ type: 'put', kstr: p.kstr, kv: { ...kv } });
     this.ctx.attachLease(p.kstr, kv.lease);
     const res: PutResult = { revision: rev.main };
     if (p.prevKv && prev !== undefined) res.prevKv = prev;
@@ -179,9 +186,12 @@ const ABSENT: KeyValue = { key: EMPTY, value: EMPTY, createRevision: 0, modRevis
 export function evalCompare(reader: Reader, c: NCompare, atRev: number): boolean {
   let any = false;
   let ok = true;
+  const needsRecord = c.target === 'value' || c.target === 'lease';
   visitLive(reader.index, c.span, atRev, (_ki, e) => {
     any = true;
-    if (!compareOne(c, reader.load(e))) {
+    // Version and revisions are in the index entry; only value and lease need the record.
+    const kv = needsRecord ? reader.load(e) : { ...ABSENT, createRevision: e.createRevision, modRevision: e.rev.main, version: e.version };
+    if (!compareOne(c, kv)) {
       ok = false;
       return false;
     }

@@ -230,6 +230,8 @@ export interface MVCCStoreOptions {
   compactionBatchSize?: number;
   /** Pause between physical compaction batches in ms (R5.6). Default 10. */
   compactionPauseMs?: number;
+  /** Decoded records kept in memory for reads. Default 10000; 0 disables the cache. */
+  cacheEntries?: number;
   /** Clock for watch progress notifications. Default: the real clock. */
   clock?: Clock;
 }

@@ -19,7 +19,7 @@ export interface WatcherOwner {
 }
 
 /** A running watch. Iterate it with `for await`; `break` (or {@link cancel}) ends it. */
-export class Watcher implements AsyncIterableIterator<WatchResponse> {
+export class Watcher implements AsyncIterableIterator<WatchResponse, undefined> {
   /** Id, unique per store, counting up from 0. */
   readonly id: number;
   /** Keys watched. */
@@ -39,7 +39,7 @@ export class Watcher implements AsyncIterableIterator<WatchResponse> {
   active = false;
   private readonly buf: WatchResponse[] = [];
   /** Pending next() calls, oldest first (only while the buffer is empty). */
-  private readonly waiters: ((r: IteratorResult<WatchResponse>) => void)[] = [];
+  private readonly waiters: ((r: IteratorResult<WatchResponse, undefined>) => void)[] = [];
   private ending = false;
   private ended = false;
   private readonly owner: WatcherOwner;
@@ -124,7 +124,7 @@ export class Watcher implements AsyncIterableIterator<WatchResponse> {
     if (!this.done) this.owner.progress(this);
   }
 
-  next(): Promise<IteratorResult<WatchResponse>> {
+  next(): Promise<IteratorResult<WatchResponse, undefined>> {
     const r = this.buf.shift();
     if (r !== undefined) {
       if (this.ending && this.buf.length === 0) {
@@ -141,7 +141,7 @@ export class Watcher implements AsyncIterableIterator<WatchResponse> {
     });
   }
 
-  return(): Promise<IteratorResult<WatchResponse>> {
+  return(): Promise<IteratorResult<WatchResponse, undefined>> {
     this.cancel();
     return Promise.resolve({ value: undefined, done: true });
   }
