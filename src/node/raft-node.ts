@@ -337,6 +337,13 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     return this.raw?.status();
   }
 
+  /** The core's term, vote, role, leader and commit index, read without building a full status (checkers). */
+  coreState(): { term: number; vote: NodeId; role: StateRole; lead: NodeId; commit: number } | undefined {
+    const r = this.raw?.raft;
+    if (r === undefined) return undefined;
+    return { term: r.term, vote: r.vote, role: r.state, lead: r.lead, commit: r.raftLog.committed };
+  }
+
   /** The in-memory log (read-only use: invariant checks). */
   get log(): LogStore {
     return this.logStore;
@@ -360,6 +367,11 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   /** The error that stopped the node (a state machine or storage failure), if any. */
   get error(): unknown {
     return this.failure;
+  }
+
+  /** True while the Ready loop is running (or scheduled to run). */
+  get busy(): boolean {
+    return this.running;
   }
 
   /** Resolves when the Ready loop has nothing left to do right now. */

@@ -101,7 +101,7 @@ export class SafetyChecker {
   /** Hook: a member persisted a Ready. */
   persisted(n: RaftNode, _hs: HardState | undefined, entries: readonly Entry[], _snap: Snapshot | undefined): void {
     const ls = n.log;
-    const st = n.raftStatus();
+    const st = n.coreState();
     const mark = this.leaderMark.get(n.id);
     for (const e of entries) {
       if (mark !== undefined && st !== undefined && st.role === StateRole.Leader && st.term === mark.term && e.index <= mark.index) {
@@ -182,7 +182,7 @@ export class SafetyChecker {
   check(c: CheckedNode): void {
     const n = c.node;
     if (n === undefined || n.isStopped) return;
-    const st = n.raftStatus();
+    const st = n.coreState();
     if (st === undefined) return;
     const ls = n.log;
     // Commit index monotonic within an incarnation.

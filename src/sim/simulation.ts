@@ -136,7 +136,7 @@ export interface SimResult {
   readonly ticks: number;
 }
 
-const ALL = -1;
+
 
 function resolveFaults(f: FaultsOption | undefined, rng: SeededRandom): FaultProfile {
   if (f === undefined || f === 'swarm') return drawProfile(rng);
@@ -482,10 +482,26 @@ export class Simulation {
 
   // ------------------------------------------------------------ internals
 
-  /** @internal Let all pending async work run (no macrotask besides this one is ever queued). */
+  /**
+   * @internal Let the members' async work run to quiescence. Everything in a
+   * simulation is promise work (no I/O, no real timers), so this only has to
+   * yield microtask turns until no member's Ready loop is running — except
+   * loops waiting on a slow disk, which wait for virtual time — plus a few
+   * turns for client continuations. Deterministic: microtasks run in FIFO
+   * order.
+   */
   async settle(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 4; i++) await null;
+    for (let guard = 0; guard < 100_000 && this.anyBusy(); guard++) await null;
+    for (let i = 0; i < 4; i++) await null;
     this.afterStep();
+  }
+
+  private anyBusy(): boolean {
+    for (const h of this.hosts.values()) {
+      if (h.alive && h.node !== undefined && h.node.busy && h.storage.unsyncedSaves === 0) return true;
+    }
+    return false;
   }
 
   /** @internal Record a client outcome. */

@@ -53,11 +53,11 @@ export class Trace {
     this.count++;
     const h = this.h;
     h.num(time).num(node).str(ev);
+    // Field names are fixed per event kind: hash the values only (undefined as a marker).
     for (const k in fields) {
       const v = fields[k];
-      if (v === undefined) continue;
-      h.str(k);
-      if (typeof v === 'number') h.num(v);
+      if (v === undefined) h.num(-1);
+      else if (typeof v === 'number') h.num(v);
       else if (typeof v === 'boolean') h.num(v ? 1 : 0);
       else h.str(v);
     }
