@@ -17,9 +17,12 @@ import type { Message, NodeId } from '../raft/types.ts';
 import type { Random } from '../util/rng.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { encode, decode } from '../codec/index.ts';
-import { log } from '../util/log.ts';
 import { TimedHeap } from './heap.ts';
-import type { MessageHandler, Transport } from './transport.ts';
+import { linkAdd, linkDelete, linkHas } from './links.ts';
+import type { LinkSet } from './links.ts';
+import { MemoryTransport } from './memory-transport.ts';
+
+export { MemoryTransport };
 
 /** Fault knobs of a {@link MemoryNetwork}. Rates are probabilities in [0, 1]. */
 export interface NetworkFaults {
@@ -95,28 +98,6 @@ const KIND_SNAP_FAILED = 1;
 
 interface Pending extends InFlight {
   readonly kind: typeof KIND_MESSAGE | typeof KIND_SNAP_FAILED;
-}
-
-type LinkSet = Map<NodeId, Set<NodeId>>;
-
-function linkHas(links: LinkSet, from: NodeId, to: NodeId): boolean {
-  return links.size > 0 && links.get(from)?.has(to) === true;
-}
-
-function linkAdd(links: LinkSet, from: NodeId, to: NodeId): void {
-  let s = links.get(from);
-  if (s === undefined) {
-    s = new Set();
-    links.set(from, s);
-  }
-  s.add(to);
-}
-
-function linkDelete(links: LinkSet, from: NodeId, to: NodeId): void {
-  const s = links.get(from);
-  if (s === undefined) return;
-  s.delete(to);
-  if (s.size === 0) links.delete(from);
 }
 
 function toInFlight(p: Pending): InFlight {
@@ -337,7 +318,7 @@ export class MemoryNetwork {
         continue;
       }
       instant = top.deliverAt;
-      if (this.process(top)) return toInFlight(top);
+      if (this.process(top)) return top;
     }
   }
 
@@ -489,65 +470,3 @@ const SNAP_FAILED_PLACEHOLDER: Message = Object.freeze({
   reject: true,
   rejectHint: 0,
 });
-
-/**
- * One member's endpoint on a {@link MemoryNetwork}. Delivery is synchronous
- * from the network's delivery calls. Reports snapshot status: `ok` once a
- * MsgSnap reached the receiver's handler, not ok when it was lost.
- */
-export class MemoryTransport implements Transport {
-  /** @internal */
-  handler: MessageHandler | undefined;
-  /** @internal */
-  snapshotHandler: ((peer: NodeId, ok: boolean) => void) | undefined;
-  private readonly removed = new Set<NodeId>();
-  private attached = true;
-
-  /** @internal Use {@link MemoryNetwork.transport}. */
-  constructor(
-    private readonly network: MemoryNetwork,
-    readonly id: NodeId,
-  ) {}
-
-  /** Queue messages; a no-op when closed, detached or when this node is down. */
-  send(messages: readonly Message[]): void {
-    if (this.attached) this.network.sendFrom(this, messages, this.removed);
-  }
-
-  onMessage(handler: MessageHandler): void {
-    this.handler = handler;
-  }
-
-  onSnapshotStatus(handler: (peer: NodeId, ok: boolean) => void): void {
-    this.snapshotHandler = handler;
-  }
-
-  /** Addresses mean nothing in memory; re-allows a peer removed earlier. */
-  addPeer(id: NodeId, _address: string): void {
-    this.removed.delete(id);
-  }
-
-  /** Messages to `id` are dropped from now on (until {@link addPeer}). */
-  removePeer(id: NodeId): void {
-    this.removed.add(id);
-  }
-
-  /** True until closed or replaced by a newer transport for the same id. */
-  isAttached(): boolean {
-    return this.attached;
-  }
-
-  /** Detach from the network: nothing is sent or delivered any more. */
-  close(): Promise<void> {
-    this.detach();
-    return Promise.resolve();
-  }
-
-  /** @internal */
-  detach(): void {
-    if (!this.attached) return;
-    this.attached = false;
-    this.network.detach(this);
-    log.transport('memory transport %d detached', this.id);
-  }
-}
