@@ -11,6 +11,7 @@ import type { TlsMaterial } from '../src/transport/tcp-peer.ts';
 import { encodeFrame, FrameDecoder } from '../src/transport/frame.ts';
 import { chunkFramePrefix, chunkValue, helloValue, msgValue } from '../src/transport/wire.ts';
 import { parseAddress } from '../src/transport/address.ts';
+import { loadTlsFiles } from '../src/transport/tls-files.ts';
 import { encode, decode } from '../src/codec/index.ts';
 import { MessageType } from '../src/raft/types.ts';
 import type { Entry, Message, NodeId } from '../src/raft/types.ts';
@@ -213,7 +214,12 @@ test('a snapshot to an unreachable peer is reported as failed', async () => {
 
 test('mutual TLS: peers with CA-signed certs talk; a cert from another CA is refused both ways', async () => {
   const a = await TcpTransport.listen({ id: 1, tls: tlsFor('peer1'), ...fast });
-  const b = await TcpTransport.listen({ id: 2, tls: tlsFor('peer2'), peers: { 1: a.address() }, ...fast });
+  const material = await loadTlsFiles({
+    trustedCaFile: join(fixtures, 'ca.crt'),
+    certFile: join(fixtures, 'peer2.crt'),
+    keyFile: join(fixtures, 'peer2.key'),
+  });
+  const b = await TcpTransport.listen({ id: 2, tls: material, peers: { 1: a.address() }, ...fast });
   // The rogue trusts our CA, but its own cert is signed by another CA.
   const rogue = await TcpTransport.listen({ id: 3, tls: tlsFor('rogue'), peers: { 1: a.address() }, ...fast });
   a.addPeer(2, b.address());

@@ -12,3 +12,5 @@ export type { TcpStats, TlsMaterial } from './tcp-peer.ts';
 export { parseAddress, formatAddress } from './address.ts';
 export type { HostPort } from './address.ts';
 export { encodeFrame, FrameDecoder, FRAME_HEADER_BYTES } from './frame.ts';
+export { loadTlsFiles } from './tls-files.ts';
+export type { TlsFiles } from './tls-files.ts';
