@@ -108,12 +108,12 @@ async function main(): Promise<void> {
     await cluster.kill(killed);
     leader = await cluster.waitForLeader();
     out(`    ${leader.name} elected leader after ${Math.round(performance.now() - killAt)} ms`);
-    for (let i = 1; i <= 20; i++) {
+    for (let i = 1; i <= 8; i++) {
       const key = `/demo/after-failover/${String(i).padStart(2, '0')}`;
       await cluster.nodes[i % cluster.nodes.length]!.put(key, `v${i}`);
       acked.set(key, `v${i}`);
     }
-    out(`    20 more writes acknowledged by the two survivors`);
+    out(`    8 more writes acknowledged by the two survivors`);
     out(await memberTable(cluster, leader));
 
     step(6, `restart ${killed} from its directory: it catches up from the log`);
