@@ -15,14 +15,29 @@ const VALUE = new Uint8Array(100).fill(0x61);
 const key = (i: number): string => `key-${String(i % 10000).padStart(6, '0')}`;
 const enc = new TextEncoder();
 
+/** CPU time (all threads of the process, µs) of the last {@link time} call: robust on a busy machine. */
+let lastCpuUs = 0;
+
 function row(name: string, backend: string, ops: number, ms: number, extra: Row = {}): Row {
-  return { benchmark: name, backend, ops, 'ops/s': Math.round((ops / ms) * 1000), 'µs/op': Number(((ms * 1000) / ops).toFixed(2)), ...extra };
+  return {
+    benchmark: name,
+    backend,
+    ops,
+    'ops/s': Math.round((ops / ms) * 1000),
+    'µs/op': Number(((ms * 1000) / ops).toFixed(2)),
+    'cpu µs/op': Number((lastCpuUs / ops).toFixed(2)),
+    ...extra,
+  };
 }
 
 async function time(fn: () => Promise<void>): Promise<number> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  lastCpuUs = c.user + c.system;
+  return ms;
 }
 
 /** Raw classic-level: one awaited batch per put, with the bytes an MVCC put writes. */
@@ -93,16 +108,26 @@ export async function main(): Promise<void> {
   try {
     // Raw puts run before and after the MVCC puts (the machine may be busy); the ratio uses their mean.
     progress(`raw classic-level batched puts (${N})`);
+    await rawLevel(path.join(dir, 'warmup')); // JIT and LevelDB warm-up
     const rawBefore = await rawLevel(path.join(dir, 'raw1'));
+    const rawBeforeCpu = lastCpuUs;
     rows.push(row('raw batched put (before)', 'classic-level', N, rawBefore));
     for (const backend of ['memory', 'classic-level'] as const) {
       const s = await openMVCCStore(backend === 'memory' ? {} : { path: path.join(dir, 'mvcc') });
       progress(`${backend}: put`);
       const p = await puts(s);
+      const putCpu = lastCpuUs;
       if (backend === 'classic-level') {
         const rawAfter = await rawLevel(path.join(dir, 'raw2'));
+        const rawAfterCpu = lastCpuUs;
         rows.push(row('raw batched put (after)', 'classic-level', N, rawAfter));
-        rows.push(row('put', backend, N, p, { 'vs raw': Number((p / ((rawBefore + rawAfter) / 2)).toFixed(2)) }));
+        lastCpuUs = putCpu;
+        rows.push(
+          row('put', backend, N, p, {
+            'vs raw': Number((p / ((rawBefore + rawAfter) / 2)).toFixed(2)),
+            'cpu vs raw': Number((putCpu / ((rawBeforeCpu + rawAfterCpu) / 2)).toFixed(2)),
+          }),
+        );
       } else rows.push(row('put', backend, N, p));
       progress(`${backend}: txn`);
       rows.push(row('txn (compare + 2 puts)', backend, N / 2, await txns(s, N / 2)));

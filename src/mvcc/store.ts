@@ -112,8 +112,9 @@ export class MVCCStore implements TxnContext, WatchSource {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private failed: unknown;
-  /** Decoded records by main * CACHE_SUBS + sub, insertion-ordered for eviction. */
-  private readonly cache = new Map<number, KeyValue>();
+  /** Decoded records by main * CACHE_SUBS + sub (young and old generation). */
+  private cache = new Map<number, KeyValue>();
+  private oldCache = new Map<number, KeyValue>();
   private readonly cacheSize: number;
 
   /** @internal Use {@link openMVCCStore}. */
@@ -170,7 +171,7 @@ export class MVCCStore implements TxnContext, WatchSource {
    */
   load(e: IndexEntry): KeyValue {
     const ck = e.rev.sub < CACHE_SUBS ? e.rev.main * CACHE_SUBS + e.rev.sub : -1;
-    const hit = ck >= 0 ? this.cache.get(ck) : undefined;
+    const hit = ck >= 0 ? (this.cache.get(ck) ?? this.oldCache.get(ck)) : undefined;
     if (hit !== undefined) return { ...hit };
     const bytes = this.backend.get(e.rev.main, e.rev.sub);
     if (bytes === undefined) throw strataError('ErrCorrupt', `missing record ${e.rev.main}/${e.rev.sub}`);
@@ -180,10 +181,14 @@ export class MVCCStore implements TxnContext, WatchSource {
     return { ...rec.kv };
   }
 
+  /** Two generations of half the size each: when the young one fills, it becomes the old one. */
   private remember(ck: number, kv: KeyValue): void {
     if (this.cacheSize <= 0) return;
     this.cache.set(ck, kv);
-    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size >= this.cacheSize / 2) {
+      this.oldCache = this.cache;
+      this.cache = new Map();
+    }
   }
 
   /** @internal */
@@ -591,6 +596,7 @@ export class MVCCStore implements TxnContext, WatchSource {
     });
     this.index = new TreeIndex();
     this.cache.clear();
+    this.oldCache.clear();
     this.leaseOfKey.clear();
     this.keysOfLease.clear();
     this.replay(snap.records);
