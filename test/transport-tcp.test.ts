@@ -212,6 +212,49 @@ test('a snapshot to an unreachable peer is reported as failed', async () => {
   }
 });
 
+test('a connection lost in the middle of a snapshot reports the snapshot as failed', async () => {
+  const b = await TcpTransport.listen({ id: 2, snapshotChunkBytes: 64 * 1024, maxFrameBytes: 256 * 1024 });
+  const a = await TcpTransport.listen({ id: 1, peers: { 2: b.address() }, snapshotChunkBytes: 64 * 1024, maxFrameBytes: 256 * 1024, ...fast });
+  try {
+    const status: Array<[NodeId, boolean]> = [];
+    a.onSnapshotStatus((p, ok) => status.push([p, ok]));
+    let gotSnapshot = false;
+    let receivedBytes = 0;
+    b.onMessage((m) => {
+      if (m.type === MessageType.MsgSnap) gotSnapshot = true;
+    });
+    a.send([msg(1, 2, 1)]); // establish the connection first
+    await waitFor(() => b.stats.messagesReceived === 1, 5000, 'connection');
+    a.send([snapMsg(1, 2, new Uint8Array(64 * 1024 * 1024))]);
+    await waitFor(() => (receivedBytes = b.stats.bytesReceived) > 1024 * 1024, 5000, 'snapshot under way');
+    await b.close();
+    await waitFor(() => status.length === 1, 5000, 'failure report');
+    assert.deepEqual(status, [[2, false]]);
+    assert.equal(gotSnapshot, false);
+    assert.ok(receivedBytes < 64 * 1024 * 1024);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('redials back off exponentially instead of dialling on every send', async () => {
+  const dead = await TcpTransport.listen({ id: 2 });
+  const address = dead.address();
+  await dead.close();
+  const a = await TcpTransport.listen({ id: 1, peers: { 2: address }, backoffMinMs: 10, backoffMaxMs: 80 });
+  try {
+    const pump = setInterval(() => a.send([msg(1, 2, 1)]), 2);
+    await new Promise((r) => setTimeout(r, 500));
+    clearInterval(pump);
+    // ~250 sends; with backoff 10, 20, 40, 80, 80… ms (jittered to 50–100 %) at most ~15 dials fit in 500 ms.
+    assert.ok(a.stats.dials >= 3, `dials ${a.stats.dials}`);
+    assert.ok(a.stats.dials <= 20, `dials ${a.stats.dials}`);
+    assert.ok(a.stats.dialFailures >= a.stats.dials - 1, 'every finished dial failed');
+  } finally {
+    await a.close();
+  }
+});
+
 test('mutual TLS: peers with CA-signed certs talk; a cert from another CA is refused both ways', async () => {
   const a = await TcpTransport.listen({ id: 1, tls: tlsFor('peer1'), ...fast });
   const material = await loadTlsFiles({
