@@ -72,6 +72,7 @@ test('LogStore: initialState reflects setHardState and setConfState (issue #2)',
   assert.deepEqual(s.initialState().confState.learners, [4]);
   s.setConfState({ ...s.initialState().confState, voters: [1, 2] });
   assert.deepEqual(s.initialState().confState.voters, [1, 2]);
+  assert.deepEqual(s.snapshot().metadata.confState.voters, [1, 2, 3], 'the snapshot keeps the config at its index');
 });
 
 test('Unstable: truncateAndAppend, stableTo and in-progress tracking (issue #2)', () => {

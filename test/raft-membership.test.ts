@@ -135,7 +135,7 @@ test('membership (issue #5): demoting a voter stages it in learnersNext until th
   assert.equal(net.node(3).status().role, StateRole.Follower, 'the demoted node no longer campaigns');
 });
 
-test('membership (issue #5): a removed leader steps down after applying its removal; the rest elect a leader', () => {
+test('membership (issue #5): a removed leader hands leadership to a voter of the new config and steps down', () => {
   const net = cluster([1, 2, 3]);
   net.propose(1, 'a');
   net.node(1).proposeConfChange(simple(CT.RemoveNode, 1));
@@ -143,12 +143,10 @@ test('membership (issue #5): a removed leader steps down after applying its remo
   assert.deepEqual(cfg(net, 1).voters, [2, 3]);
   assert.equal(net.node(1).status().role, StateRole.Follower);
   for (const id of [2, 3]) assert.deepEqual(cfg(net, id).voters, [2, 3], `node ${id} applied the removal`);
-  let ticks = 0;
-  while (![2, 3].some((id) => net.node(id).status().role === StateRole.Leader)) {
-    net.tick(1);
-    assert.ok(++ticks < 100);
-  }
-  const lead = [2, 3].find((id) => net.node(id).status().role === StateRole.Leader)!;
+  // Hand-off: the most up-to-date voter (lowest id on a tie) gets MsgTimeoutNow and wins at once.
+  assert.deepEqual(net.trace.filter((m) => m.type === T.MsgTimeoutNow).map((m) => [m.from, m.to, m.term]), [[1, 2, 1]]);
+  assert.deepEqual([net.node(2).status().role, net.node(2).status().term], [StateRole.Leader, 2]);
+  const lead = 2;
   net.propose(lead, 'b');
   for (const id of [2, 3]) assert.deepEqual(net.appliedData(id), ['a', 'b']);
   net.tick(100);
@@ -176,19 +174,35 @@ test('membership (issue #5): replacing a crashed member (remove 3, add 4)', () =
 
 test('membership (issue #5): a new member behind a compacted log is caught up by snapshot', () => {
   const net = cluster([1, 2, 3], [4]);
-  for (let i = 0; i < 5; i++) net.propose(1, `v${i}`);
-  net.snapshot(1);
-  assert.equal(net.node(1).status().firstIndex, 7);
+  net.isolate(4);
   net.node(1).proposeConfChange(simple(CT.AddLearnerNode, 4));
   net.settle();
+  for (let i = 0; i < 5; i++) net.propose(1, `v${i}`);
+  // The snapshot holds the config as of its index (which includes learner 4).
+  net.snapshot(1);
+  assert.equal(net.node(1).status().firstIndex, 8);
+  net.heal();
+  net.tick(1);
   const snaps = net.trace.filter((m) => m.type === T.MsgSnap && m.to === 4);
   assert.equal(snaps.length, 1);
-  assert.equal(snaps[0]!.snapshot!.metadata.index, 6);
+  assert.equal(snaps[0]!.snapshot!.metadata.index, 7);
+  assert.deepEqual(snaps[0]!.snapshot!.metadata.confState, cs([1, 2, 3], [4]));
   assert.deepEqual(cfg(net, 4), { voters: [1, 2, 3], votersOutgoing: [], learners: [4], learnersNext: [] });
   net.propose(1, 'after');
   assert.deepEqual(net.appliedData(4), ['v0', 'v1', 'v2', 'v3', 'v4', 'after']);
-  assert.equal(net.get(4).store.snapshot().metadata.index, 6, 'the snapshot reached the LogStore');
+  assert.equal(net.get(4).store.snapshot().metadata.index, 7, 'the snapshot reached the LogStore');
   const p = net.node(1).status().progress.get(4)!;
   assert.deepEqual([p.state, p.isLearner, p.match], ['replicate', true, net.node(1).status().lastIndex]);
+});
+
+test('membership (issue #5): a snapshot whose config lacks the receiver is ignored (it must come from a newer snapshot)', () => {
+  const net = cluster([1, 2, 3], [4]);
+  for (let i = 0; i < 3; i++) net.propose(1, `v${i}`);
+  net.snapshot(1); // config {1,2,3}: 4 is not in it
+  net.node(1).proposeConfChange(simple(CT.AddLearnerNode, 4));
+  net.settle();
+  assert.equal(net.trace.filter((m) => m.type === T.MsgSnap && m.to === 4).length, 1);
+  assert.deepEqual(cfg(net, 4).learners, [], 'ignored');
+  assert.equal(net.node(1).status().progress.get(4)!.state, 'snapshot', 'the leader waits for a snapshot report');
   void enc;
 });

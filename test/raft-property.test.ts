@@ -6,8 +6,9 @@
 // faults and checks that these invariants catch them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LogStore, RawNode, bootstrapSnapshot, EntryType, StateRole } from '../src/raft/index.ts';
-import type { Entry, Message, NodeId, RaftConfig } from '../src/raft/index.ts';
+import { ConfChangeTransition, ConfChangeType, LogStore, RawNode, bootstrapSnapshot, EntryType, StateRole } from '../src/raft/index.ts';
+import { decode } from '../src/codec/index.ts';
+import type { ConfChange, Entry, Message, NodeId, RaftConfig } from '../src/raft/index.ts';
 import { isStrataError } from '../src/errors.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 import { dec, enc } from './raft-network.ts';
@@ -43,12 +44,16 @@ interface Sim {
   applied: Ref[];
   proposals: number;
   maxCommit: number;
+  /** Configuration after each applied conf change entry (must agree on all nodes). */
+  confAt: Map<number, string>;
+  confViolation: string | undefined;
+  confChanges: number;
 }
 
 type Faults = RaftConfig['testFaults'];
 
-function makeNode(sim: Sim, id: NodeId, store: LogStore, faults: Faults): RawNode {
-  return new RawNode({ id, rng: sim.rng.fork(), maxInflightMsgs: 8, maxSizePerMsg: 256, ...(faults ? { testFaults: faults } : {}) }, store);
+function makeNode(sim: Sim, id: NodeId, store: LogStore, faults: Faults, applied = 0): RawNode {
+  return new RawNode({ id, rng: sim.rng.fork(), maxInflightMsgs: 8, maxSizePerMsg: 256, applied, ...(faults ? { testFaults: faults } : {}) }, store);
 }
 
 const same = (a: Ref, b: Ref): boolean => a.term === b.term && a.data === b.data;
@@ -59,7 +64,15 @@ function flush(sim: Sim): void {
   for (const [id, s] of sim.nodes) {
     while (s.node.hasReady()) {
       const rd = s.node.ready();
-      for (const e of rd.committedEntries) s.applied.push(e);
+      for (const e of rd.committedEntries) {
+        s.applied.push(e);
+        if (e.type === EntryType.ConfChange) {
+          const cs = JSON.stringify(s.node.applyConfChange(decode<ConfChange>(e.data)));
+          const known = sim.confAt.get(e.index);
+          if (known === undefined) sim.confAt.set(e.index, cs);
+          else if (known !== cs) sim.confViolation = `config after entry ${e.index} differs on ${id}: ${cs} vs ${known}`;
+        }
+      }
       for (const m of rd.messages) if (!sim.cut.has(id) && !sim.cut.has(m.to)) sim.pool.push(m);
       s.node.advance();
     }
@@ -70,6 +83,7 @@ const entryAt = (n: RawNode, i: number): Entry => n.raft.raftLog.slice(i, i + 1)
 
 /** Check all invariants; returns a violation or undefined. */
 function check(sim: Sim): string | undefined {
+  if (sim.confViolation !== undefined) return sim.confViolation;
   const ids = [...sim.nodes.keys()];
   for (const id of ids) {
     const s = sim.nodes.get(id)!;
@@ -137,13 +151,40 @@ function check(sim: Sim): string | undefined {
   return undefined;
 }
 
+const CHANGE_TYPES = [ConfChangeType.AddNode, ConfChangeType.AddLearnerNode, ConfChangeType.RemoveNode] as const;
+
+/** The current leader proposes a random membership change (refusals are fine). */
+function proposeRandomConfChange(sim: Sim, ids: NodeId[]): void {
+  const r = sim.rng;
+  const leader = [...sim.nodes.values()].filter((s) => s.node.raft.state === StateRole.Leader).sort((a, b) => b.node.raft.term - a.node.raft.term)[0];
+  if (leader === undefined) return;
+  const cfg = leader.node.raft.trk.config;
+  let cc: ConfChange;
+  if (cfg.voters.outgoing.size > 0 && !cfg.autoLeave) {
+    cc = { transition: ConfChangeTransition.Auto, changes: [] };
+  } else {
+    const k = r.chance(0.6) ? 1 : 2;
+    const changes = Array.from({ length: k }, () => ({ type: r.pick(CHANGE_TYPES), nodeId: r.pick(ids) }));
+    cc = { transition: r.pick([ConfChangeTransition.Auto, ConfChangeTransition.JointImplicit, ConfChangeTransition.JointExplicit]), changes };
+  }
+  try {
+    leader.node.proposeConfChange(cc);
+    sim.confChanges++;
+  } catch (err) {
+    if (!isStrataError(err)) throw err;
+  }
+}
+
 /** Run one randomized history; returns the first violation (or undefined) and stats. */
-function run(seed: number, n: number, steps: number, faults?: Faults, tickAll = 0.04): { violation?: string; step: number; sim: Sim } {
+function run(seed: number, n: number, steps: number, faults?: Faults, membership = false): { violation?: string; step: number; sim: Sim } {
+  const tickAll = 0.04;
   const ids = Array.from({ length: n }, (_, i) => i + 1);
-  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(seed), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0 };
+  // With membership changes, the cluster starts as {1,2,3}; the others join with empty logs.
+  const initial = membership ? ids.slice(0, 3) : ids;
+  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(seed), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0 };
   for (const id of ids) {
     const store = new LogStore();
-    store.applySnapshot(bootstrapSnapshot(ids));
+    if (initial.includes(id)) store.applySnapshot(bootstrapSnapshot(initial));
     sim.nodes.set(id, { node: makeNode(sim, id, store, faults), store, applied: [], appliedChecked: 0, lcTerm: 0, lcUpTo: 0 });
   }
   const r = sim.rng;
@@ -174,17 +215,18 @@ function run(seed: number, n: number, steps: number, faults?: Faults, tickAll = 
       } catch (err) {
         if (!isStrataError(err, 'ErrProposalDropped')) throw err;
       }
+    } else if (membership && roll < 0.92) {
+      proposeRandomConfChange(sim, ids);
     } else if (roll < 0.95) {
       // Partition a node away, or heal.
       if (sim.cut.size > 0 && r.chance(0.6)) sim.cut.clear();
       else if (sim.cut.size < Math.floor((n - 1) / 2)) sim.cut.add(r.pick(ids));
     } else if (roll < 0.96) {
-      // Crash-restart: the LogStore is the durable state; the state machine is rebuilt.
+      // Crash-restart: the LogStore and the state machine (with its applied
+      // index, and the config as of it) are durable; in-flight messages are lost.
       const id = r.pick(ids);
       const s = sim.nodes.get(id)!;
-      s.node = makeNode(sim, id, s.store, faults);
-      s.applied = [];
-      s.appliedChecked = 0;
+      s.node = makeNode(sim, id, s.store, faults, s.applied.length);
       sim.pool = sim.pool.filter((m) => m.to !== id);
     } else {
       // Advance time on everyone (keeps elections moving).
@@ -225,7 +267,9 @@ function settleAndCommit(sim: Sim, seed: number): boolean {
           flush(sim);
         }
       }
-      return ids.every((id) => sim.nodes.get(id)!.applied.some((e) => e.type === EntryType.Normal && dec(e.data) === data));
+      // Every member of the leader's configuration applied it.
+      const members = [...sim.nodes.get(lead)!.node.raft.trk.progress.keys()];
+      return members.every((id) => sim.nodes.get(id)!.applied.some((e) => e.type === EntryType.Normal && dec(e.data) === data));
     }
   }
   return false;
@@ -248,10 +292,22 @@ for (const n of [3, 5]) {
   });
 }
 
+test('property (issue #5): safety with random membership changes (joint, learners, removals) among 5 nodes', (t) => {
+  const seeds = envSeed !== undefined ? [envSeed] : [21, 22, 23, 24];
+  for (const seed of seeds) {
+    t.diagnostic(`seed=${seed} membership steps=${STEPS} (rerun with SEED=${seed})`);
+    const { violation, step, sim } = run(seed, 5, STEPS, undefined, true);
+    assert.equal(violation, undefined, `seed ${seed}, step ${step}: ${violation}`);
+    t.diagnostic(`seed=${seed}: ${sim.confChanges} conf changes accepted, ${sim.confAt.size} applied, commit ${sim.maxCommit}`);
+    assert.ok(sim.confAt.size >= 2, `seed ${seed}: membership actually changed`);
+    assert.ok(settleAndCommit(sim, seed), `seed ${seed}: after healing, a final proposal commits everywhere`);
+  }
+});
+
 /** Two nodes campaign at once, then every message is delivered; returns the invariant check. */
 function race(faults: Faults): string | undefined {
   const ids = [1, 2, 3];
-  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(5), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0 };
+  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(5), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0 };
   for (const id of ids) {
     const store = new LogStore();
     store.applySnapshot(bootstrapSnapshot(ids));

@@ -49,11 +49,17 @@ export function bootstrapSnapshot(voters: readonly NodeId[], learners: readonly 
 export class LogStore {
   private hardState: HardState = EMPTY_HARD_STATE;
   private snap: Snapshot = bootstrapSnapshot([]);
+  /** Config as of the applied index (the snapshot's config is fixed at its index). */
+  private confState: ConfState = EMPTY_CONF_STATE;
   private ents: Entry[] = [{ term: 0, index: 0, type: EntryType.Normal, data: EMPTY_DATA }];
 
-  /** Hard state and conf state as last set (conf state from the snapshot, updated by {@link setConfState}). */
+  /**
+   * Hard state and conf state as last set: the conf state is the last
+   * snapshot's, or what {@link setConfState} recorded since (the config as of
+   * the applied index, which a restart must pass as `applied`).
+   */
   initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: this.hardState, confState: this.snap.metadata.confState };
+    return { hardState: this.hardState, confState: this.confState };
   }
 
   /** Record the hard state (the core reads it back only on restart). */
@@ -61,9 +67,13 @@ export class LogStore {
     this.hardState = hs;
   }
 
-  /** Record the latest configuration, so a restart starts from it. */
+  /**
+   * Record the configuration after applying a conf change, so a restart
+   * starts from it. The snapshot (sent to followers) keeps the config at its
+   * own index.
+   */
   setConfState(cs: ConfState): void {
-    this.snap = { metadata: { ...this.snap.metadata, confState: cs }, data: this.snap.data };
+    this.confState = cs;
   }
 
   /**
@@ -76,6 +86,7 @@ export class LogStore {
       throw strataError('ErrCompacted', `snapshot ${snap.metadata.index} older than ${this.snap.metadata.index}`);
     }
     this.snap = snap;
+    this.confState = snap.metadata.confState;
     this.ents = [{ term: snap.metadata.term, index: snap.metadata.index, type: EntryType.Normal, data: EMPTY_DATA }];
   }
 

@@ -20,9 +20,9 @@ import type { Progress } from './progress.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { ReadOnly } from './read-only.ts';
 import { hup, inLease, stepVoteRequest } from './election.ts';
-import { bcastAppend, maybeSendAppend } from './replication.ts';
+import { bcastAppend, maybeSendAppend, sendAppend } from './replication.ts';
 import { stepCandidate, stepFollower } from './step-follower.ts';
-import { stepLeader } from './step-leader.ts';
+import { sendTimeoutNow, stepLeader } from './step-leader.ts';
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from './types.ts';
 import { EntryType, MessageType, NONE, StateRole } from './types.ts';
 
@@ -253,6 +253,43 @@ export class Raft {
     return pr !== undefined && !pr.isLearner && !this.raftLog.hasNextOrInProgressSnapshot();
   }
 
+  /** True if this node is a voter of its current configuration. */
+  isVoterSelf(): boolean {
+    return this.trk.isVoter(this.id);
+  }
+
+  /**
+   * A leader that applied its own removal (or demotion) steps down by
+   * handing leadership to the most up-to-date voter of the new config (as a
+   * leader transfer: catch it up, then MsgTimeoutNow). Simply stepping down
+   * could leave the cluster without a leader: configs take effect when
+   * applied, so the remaining voters may still be in the joint config that
+   * needs our vote, while our longer log makes us refuse it. Proposals are
+   * refused meanwhile; the transfer is retried every election timeout, and
+   * check-quorum still applies. With no voter left to hand to, step down.
+   */
+  handOffLeadership(): void {
+    let target: NodeId = NONE;
+    let best = -1;
+    for (const id of this.trk.config.voters.incoming) {
+      const pr = this.trk.progress.get(id);
+      if (id === this.id || pr === undefined) continue;
+      if (pr.match > best || (pr.match === best && id < target)) {
+        best = pr.match;
+        target = id;
+      }
+    }
+    if (target === NONE) {
+      this.becomeFollower(this.term, NONE);
+      return;
+    }
+    log.raft('%d was removed from the configuration; handing leadership to %d', this.id, target);
+    this.electionElapsed = 0;
+    this.leadTransferee = target;
+    if (best === this.raftLog.lastIndex()) sendTimeoutNow(this, target);
+    else sendAppend(this, target);
+  }
+
   /** Stop an ongoing leader transfer. */
   abortLeaderTransfer(): void {
     this.leadTransferee = NONE;
@@ -280,8 +317,10 @@ export class Raft {
     if (this.electionElapsed >= this.electionTimeout) {
       this.electionElapsed = 0;
       if (this.checkQuorum) this.stepLocal(MessageType.MsgCheckQuorum);
-      // A transfer that did not finish within an election timeout is abandoned.
+      // A transfer that did not finish within an election timeout is abandoned
+      // (a removed leader tries again: it must hand over, see handOffLeadership).
       if (this.state === StateRole.Leader && this.leadTransferee !== NONE) this.abortLeaderTransfer();
+      if (this.state === StateRole.Leader && !this.isVoterSelf()) this.handOffLeadership();
     }
     if (this.state !== StateRole.Leader) return;
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
@@ -417,8 +456,7 @@ export class Raft {
     const pr = this.trk.progress.get(this.id);
     this.isLearner = pr !== undefined && pr.isLearner;
     if ((pr === undefined || this.isLearner) && this.state === StateRole.Leader) {
-      // Removed (or demoted) leader: step down; the others elect a leader of the new config.
-      this.becomeFollower(this.term, NONE);
+      this.handOffLeadership();
       return cs;
     }
     if (this.state !== StateRole.Leader || cs.voters.length === 0) return cs;

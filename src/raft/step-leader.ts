@@ -127,8 +127,12 @@ export function stepLeader(r: Raft, m: Message): void {
   }
 }
 
-function sendTimeoutNow(r: Raft, to: number): void {
+/** Tell the transferee to campaign now. A removed leader's hand-off is then done: it steps down. */
+export function sendTimeoutNow(r: Raft, to: number): void {
   r.send({ type: MessageType.MsgTimeoutNow, to });
+  // The transferee holds our whole log and we can append nothing more, so
+  // it will win our vote even if this message is lost and it campaigns later.
+  if (!r.isVoterSelf()) r.becomeFollower(r.term, NONE);
 }
 
 /**
