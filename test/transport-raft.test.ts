@@ -61,19 +61,37 @@ test('Raft over TCP: elect, replicate, and catch a restarted member up with a ch
   };
   try {
     await Promise.all(ids.map((id, i) => boot(id, transports[i] as TcpTransport)));
-    const leaderId = (): NodeId => [...members.values()].map((m) => m.node.status().leader).find((l) => l !== 0) ?? 0;
-    await waitFor(() => leaderId() !== 0 && members.get(leaderId())?.node.status().role === 'leader', 5000, 'a leader');
-    const leader = members.get(leaderId()) as Member;
-    for (let i = 0; i < 30; i++) await leader.node.propose(new TextEncoder().encode(`a${i}`));
-    await waitFor(() => [...members.values()].every((m) => m.sm.count >= 30), 5000, 'replication');
+    const live = (): Member[] => [...members.values()];
+    const leader = (): Member | undefined => [...members.values()].find((m) => m.node.status().role === 'leader');
+    // A loaded machine may see a leader change mid-test: retry against whoever leads.
+    const propose = async (text: string): Promise<void> => {
+      const deadline = performance.now() + 5000;
+      for (;;) {
+        const l = leader();
+        try {
+          if (l !== undefined) {
+            await l.node.propose(new TextEncoder().encode(text));
+            return;
+          }
+        } catch (err) {
+          if (performance.now() > deadline) throw err;
+        }
+        if (performance.now() > deadline) assert.fail('no leader to propose to');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await waitFor(() => leader() !== undefined, 5000, 'a leader');
+    for (let i = 0; i < 30; i++) await propose(`a${i}`);
+    await waitFor(() => live().every((m) => m.sm.count >= 30), 5000, 'replication');
 
     // Take a follower down (process gone: its transport closes), write past its log.
-    const followerId = ids.find((id) => id !== leader.node.id) as NodeId;
+    const followerId = ids.find((id) => id !== leader()?.node.id) as NodeId;
     const follower = members.get(followerId) as Member;
     const port = parseAddress(follower.transport.address()).port;
     await follower.node.stop();
     await follower.transport.close();
-    for (let i = 0; i < 60; i++) await leader.node.propose(new TextEncoder().encode(`b${i}`));
+    members.delete(followerId);
+    for (let i = 0; i < 60; i++) await propose(`b${i}`);
 
     // It comes back on the same address with its old storage; the leader has compacted
     // past its log, so it must be sent a snapshot (many 16-byte chunks).
@@ -81,11 +99,10 @@ test('Raft over TCP: elect, replicate, and catch a restarted member up with a ch
     for (const [id, a] of addresses) if (id !== followerId) reborn.addPeer(id, a);
     storages.get(followerId)?.reopen();
     await boot(followerId, reborn);
-    const target = leader.sm.digest();
-    await waitFor(() => (members.get(followerId) as Member).sm.count >= leader.sm.count, 8000, 'catch-up');
+    const back = members.get(followerId) as Member;
+    await waitFor(() => back.sm.count >= 90, 8000, 'catch-up');
     assert.ok(reborn.stats.snapshotsReceived >= 1, 'caught up through a snapshot');
-    await waitFor(() => (members.get(followerId) as Member).sm.digest() === leader.sm.digest(), 2000, 'same state');
-    assert.equal(leader.sm.digest(), target);
+    await waitFor(() => new Set(live().map((m) => m.sm.digest())).size === 1, 3000, 'identical state on every member');
   } finally {
     for (const m of members.values()) await m.node.stop().catch(() => undefined);
     await Promise.all([...members.values()].map((m) => m.transport.close()));
