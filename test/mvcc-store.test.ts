@@ -317,6 +317,8 @@ test('R4.9: state errors on the executed branch only; nothing applied', async ()
 
 test('R5.1/R5.2: compact errors, compact(current) allowed, no new revision', async () => {
   const s = await fresh();
+  assert.equal((await s.hashKV()).compactRevision, -1, 'etcd reports -1 before the first compaction');
+  assert.equal(s.compactRevision, 0);
   await s.put('a', '1');
   await s.put('a', '2');
   await rejectsWith(s.compact(4), 'ErrFutureRev');

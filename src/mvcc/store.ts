@@ -81,8 +81,8 @@ const REBUILD_BATCH = 10000;
 /** Cache keys are main * CACHE_SUBS + sub (records with larger subs are not cached). */
 const CACHE_SUBS = 4096;
 
-function numMeta(b: Uint8Array | undefined): number {
-  return b === undefined ? 0 : decode<number>(b);
+function numMeta(b: Uint8Array | undefined, dflt = 0): number {
+  return b === undefined ? dflt : decode<number>(b);
 }
 
 /** Open a store: in memory without `path`, on classic-level in directory `path` (reopening restores everything). */
@@ -98,7 +98,8 @@ export class MVCCStore implements TxnContext, WatchSource {
   /** @internal */
   index = new TreeIndex();
   private curRev = 1;
-  private compRev = 0;
+  /** etcd's compactMainRev: -1 until the first compaction (so, as in etcd, Compact(0) succeeds once). */
+  private compRev = -1;
   private readonly backend: Backend;
   private readonly hub: WatchHub;
   private readonly leaseExistsHook: ((id: number) => boolean) | undefined;
@@ -141,7 +142,7 @@ export class MVCCStore implements TxnContext, WatchSource {
 
   /** The last compaction's revision, 0 if never compacted (R5.2). */
   get compactRevision(): number {
-    return this.compRev;
+    return Math.max(0, this.compRev);
   }
 
   /** The Raft index last passed to {@link apply} (persisted with the write), 0 if none. */
@@ -248,8 +249,8 @@ export class MVCCStore implements TxnContext, WatchSource {
 
   /** @internal Rebuild memory state from the backend (R1.10). */
   async init(): Promise<void> {
-    const finished = numMeta(this.backend.getMeta(META_FINISHED));
-    const scheduled = numMeta(this.backend.getMeta(META_SCHEDULED));
+    const finished = numMeta(this.backend.getMeta(META_FINISHED), -1);
+    const scheduled = numMeta(this.backend.getMeta(META_SCHEDULED), -1);
     let maxMain = 0;
     let from = { main: 0, sub: 0 };
     for (;;) {

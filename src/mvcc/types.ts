@@ -168,6 +168,7 @@ export interface CompactResult {
 /** Result of HashKV (R9.9). */
 export interface HashKVResult {
   hash: number;
+  /** The compact revision; -1 if the store was never compacted (as etcd reports it). */
   compactRevision: number;
   hashRevision: number;
   /** The store's current revision (the response header). */
