@@ -71,9 +71,12 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
   }
 
   /** True while a NOSPACE alarm is raised anywhere in the cluster. */
-  get noSpace(): boolean {
-    for (const a of this.alarmSet.values()) if (a.alarm === 'NOSPACE') return true;
-    return false;
+  noSpace = false;
+
+  private alarmsChanged(): void {
+    let any = false;
+    for (const a of this.alarmSet.values()) if (a.alarm === 'NOSPACE') any = true;
+    this.noSpace = any;
   }
 
   async apply(entries: readonly Entry[]): Promise<ApplyOutcome[]> {
@@ -148,6 +151,7 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
         const key = `${cmd.memberId}:${cmd.alarm}`;
         if (cmd.action === 'activate') this.alarmSet.set(key, { memberId: cmd.memberId, alarm: cmd.alarm });
         else this.alarmSet.delete(key);
+        this.alarmsChanged();
         return { revision: store.currentRevision };
       }
       default:
@@ -171,6 +175,7 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
     this.lessor.restore(doc.leases, this.clock.now(), this.electionTimeoutMs);
     this.alarmSet.clear();
     for (const a of doc.alarms) this.alarmSet.set(`${a.memberId}:${a.alarm}`, a);
+    this.alarmsChanged();
     log.server('restored snapshot: rev %d, %d leases', this.kv.store.currentRevision, doc.leases.length);
   }
 }

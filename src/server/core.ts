@@ -112,7 +112,8 @@ export class ServerCore {
   async propose<K extends Command['op']>(cmd: Extract<Command, { op: K }>, signal?: AbortSignal, data?: Uint8Array): Promise<CommandResults[K]> {
     this.checkOpen();
     const bytes = data ?? this.encode(cmd);
-    const r = await this.guard(this.raft.propose(bytes, signal !== undefined ? { signal } : {}));
+    // RaftNode rejects its waiting proposals and reads with ErrStopped when stopped.
+    const r = await this.raft.propose(bytes, signal !== undefined ? { signal } : {});
     if (r.term > this.term) this.term = r.term;
     const o = r.result;
     if (!o.ok) throw o.error;
@@ -122,7 +123,7 @@ export class ServerCore {
   /** Wait until local reads are linearizable (ReadIndex, R2.11). */
   async linearizable(signal?: AbortSignal): Promise<void> {
     this.checkOpen();
-    await this.guard(this.raft.readIndex(signal !== undefined ? { signal } : {}));
+    await this.raft.readIndex(signal !== undefined ? { signal } : {});
   }
 
   /**

@@ -1,0 +1,79 @@
+// A 3-member in-process cluster (LocalCluster) on LevelStorage with fsync:
+// put throughput and latency at concurrency 1 / 16 / 256, and linearizable
+// vs serializable get throughput. `npm run bench -- cluster`.
+// Env: BENCH_SECONDS (per measurement, default 4), BENCH_MEMORY=1 (memory storage).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCluster } from '../src/server/local-cluster.ts';
+import type { StrataNode } from '../src/server/strata-node.ts';
+import { percentile, printTable, progress, writeResults, type Row } from './lib.ts';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+
+async function drive(conc: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<{ ops: number; lat: number[]; secs: number }> {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (performance.now() < end) {
+        const i = next++;
+        const s = performance.now();
+        await op(i);
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  return { ops: lat.length, lat, secs: (performance.now() - t0) / 1000 };
+}
+
+export async function main(): Promise<void> {
+  const memory = process.env.BENCH_MEMORY === '1';
+  const dir = memory ? undefined : mkdtempSync(join(tmpdir(), 'strata-bench-'));
+  const cluster = await LocalCluster.start({ size: 3, ...(dir !== undefined ? { dataDir: dir, fsync: true } : {}) });
+  const rows: Row[] = [];
+  try {
+    const leader: StrataNode = await cluster.waitForLeader();
+    const value = 'v'.repeat(256);
+    // Warm up (JIT, LevelDB files).
+    await drive(16, 1, (i) => leader.put(`/warm/${i % 100}`, value));
+    for (const conc of [1, 16, 256]) {
+      progress(`cluster: puts at concurrency ${conc}`);
+      const r = await drive(conc, SECONDS, (i) => leader.put(`/bench/${i % 10_000}`, value));
+      rows.push({
+        workload: 'put (256 B value)',
+        storage: memory ? 'memory' : 'LevelStorage fsync',
+        concurrency: conc,
+        'ops/s': Math.round(r.ops / r.secs),
+        'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
+        'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
+      });
+    }
+    const follower = cluster.nodes.find((n) => n !== leader) as StrataNode;
+    for (const [label, node, serializable] of [
+      ['get linearizable (leader)', leader, false],
+      ['get linearizable (follower)', follower, false],
+      ['get serializable (follower)', follower, true],
+    ] as const) {
+      progress(`cluster: ${label}`);
+      const r = await drive(256, SECONDS / 2, (i) => node.get(`/bench/${i % 10_000}`, { serializable }));
+      rows.push({
+        workload: label,
+        storage: memory ? 'memory' : 'LevelStorage fsync',
+        concurrency: 256,
+        'ops/s': Math.round(r.ops / r.secs),
+        'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
+        'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
+      });
+    }
+  } finally {
+    await cluster.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
+  printTable('3-member LocalCluster (in-process MemoryNetwork)', rows);
+  writeResults('cluster', rows, { secondsPerMeasurement: SECONDS, etcdReference: { putsPerSec: { c1: 300, c16: 1700, c256: 3700 } } });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
