@@ -463,3 +463,22 @@ test('apply path: validateRequest + apply persist appliedIndex with the write', 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('snapshot streams in chunks and restore accepts bytes, a promise or a chunk stream', async () => {
+  const s = await fresh();
+  for (let i = 0; i < 40; i++) await s.put(`k${i}`, new Uint8Array(64 * 1024).fill(i));
+  await s.deleteRange('k1', { prefix: true });
+  await s.compact(s.currentRevision - 1);
+  const chunks: Uint8Array[] = [];
+  for await (const c of s.snapshot()) chunks.push(c);
+  assert.ok(chunks.length > 1, `expected several chunks, got ${chunks.length}`);
+  const want = await s.hashKV();
+  for (const input of [await s.snapshot(), s.snapshot(), chunks, (async function* () { yield* chunks; })()]) {
+    const m = await fresh();
+    await m.restore(input);
+    assert.deepEqual(await m.hashKV(), want);
+    assert.equal(m.currentRevision, s.currentRevision);
+    assert.equal(m.compactRevision, s.compactRevision);
+  }
+  await assert.rejects(fresh().then((m) => m.restore(new Uint8Array([1, 2, 3]))), (e: unknown) => isStrataError(e, 'ErrCorrupt'));
+});

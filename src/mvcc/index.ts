@@ -10,10 +10,11 @@
  * - Replication: `validateRequest(req)` runs the static checks before
  *   proposing; `store.apply(req, { appliedIndex })` applies a committed
  *   request deterministically and persists `appliedIndex` in the same batch.
- * - Snapshots: `snapshot()` resolves to one Uint8Array; `restore(bytes)`.
+ * - Snapshots: `await snapshot()` gives one Uint8Array, `for await (const chunk of snapshot())`
+ *   streams it in 1 MiB chunks; `restore()` takes either (or the bytes).
  */
 export { openMVCCStore, MVCCStore, validateRequest } from './store.ts';
-export type { KVRequest, KVResponse } from './store.ts';
+export type { KVRequest, KVResponse, SnapshotInput, SnapshotStream } from './store.ts';
 export { Watcher } from './watcher.ts';
 export { MemoryBackend } from './backend.ts';
 export type { Backend, BackendRecord, BackendWrite } from './backend.ts';

@@ -571,22 +571,35 @@ export class MVCCStore implements TxnContext, WatchSource {
     return this.enqueue(() => hashAll(this.backend));
   }
 
-  /** Serialise the whole store as one byte array (see snapshot.ts); {@link restore} reverses it. */
-  async snapshot(): Promise<Uint8Array> {
-    this.check();
-    const keep = keepAt(this.index, this.compRev);
-    const cur = this.curRev;
-    const compact = this.compRev;
-    return this.enqueue(() => takeSnapshot(this.backend, keep, cur, compact));
+  /**
+   * Serialise the whole store (see snapshot.ts); {@link restore} reverses it.
+   * The result is both a promise of one Uint8Array and an async iterable of
+   * chunks of at most 1 MiB (for streaming to a follower).
+   */
+  snapshot(): SnapshotStream {
+    const bytes = (async (): Promise<Uint8Array> => {
+      this.check();
+      const keep = keepAt(this.index, this.compRev);
+      const cur = this.curRev;
+      const compact = this.compRev;
+      return this.enqueue(() => takeSnapshot(this.backend, keep, cur, compact));
+    })();
+    return Object.assign(bytes, {
+      async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+        const all = await bytes;
+        for (let i = 0; i < all.length; i += SNAPSHOT_CHUNK) yield all.subarray(i, Math.min(all.length, i + SNAPSHOT_CHUNK));
+      },
+    });
   }
 
   /**
    * Replace the whole state with a {@link snapshot}. Watchers stay open and
    * catch up from the restored history (or are cancelled as compacted).
    */
-  async restore(data: Uint8Array): Promise<void> {
+  async restore(data: SnapshotInput): Promise<void> {
     this.check();
-    const snap = readSnapshot(data);
+    const snap = readSnapshot(await collect(data));
+    this.check();
     const cleared = this.backend.clear();
     const written = this.persist({
       records: snap.records,
@@ -616,6 +629,30 @@ export class MVCCStore implements TxnContext, WatchSource {
     await this.chain;
     await this.backend.close();
   }
+}
+
+/** Snapshot bytes: await it for one Uint8Array, or iterate it for chunks of at most 1 MiB. */
+export type SnapshotStream = Promise<Uint8Array> & AsyncIterable<Uint8Array>;
+
+/** What {@link MVCCStore.restore} accepts: the bytes, a promise of them, or (async) chunks. */
+export type SnapshotInput = Uint8Array | PromiseLike<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+const SNAPSHOT_CHUNK = 1 << 20;
+
+async function collect(data: SnapshotInput): Promise<Uint8Array> {
+  if (data instanceof Uint8Array) return data;
+  if (typeof (data as PromiseLike<Uint8Array>).then === 'function') return await (data as PromiseLike<Uint8Array>);
+  const chunks: Uint8Array[] = [];
+  if (Symbol.asyncIterator in data) for await (const c of data) chunks.push(c);
+  else for (const c of data as Iterable<Uint8Array>) chunks.push(c);
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }
 
 /** Static validation of a request without applying it (what a server checks before proposing). */
