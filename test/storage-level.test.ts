@@ -315,6 +315,21 @@ describe('LevelStorage: durability and group commit', () => {
     await s.close();
   });
 
+  test('issue #4: a failed write rejects its saves and stops the storage (ErrStopped), never half-serving', async () => {
+    const dir = await tempDir();
+    const s = await LevelStorage.open(dir);
+    await s.save({ entries: ents(1, 2, 1) });
+    // Pull the database away underneath the storage.
+    await (s as unknown as { db: ClassicLevel<Buffer, Buffer> }).db.close();
+    await assert.rejects(s.save({ entries: [ent(3, 1)] }));
+    await assert.rejects(s.save({ entries: [ent(4, 1)] }), (err: unknown) => isStrataError(err, 'ErrStopped'));
+    await assert.rejects(s.load(), (err: unknown) => isStrataError(err, 'ErrStopped'));
+    await s.close();
+    const s2 = await LevelStorage.open(dir);
+    assert.deepEqual((await s2.load()).entries.map((e) => e.index), [1, 2]);
+    await s2.close();
+  });
+
   test('issue #4: close waits for pending saves; with sync: false writes are not synced', async () => {
     const dir = await tempDir();
     let s = await LevelStorage.open(dir, { sync: false });

@@ -266,7 +266,12 @@ export class LevelStorage implements Storage {
     // A synced LevelDB write also makes every earlier unsynced write durable
     // (they precede it in the same log), which is what SaveRequest.sync=false relies on.
     const sync = this.sync && g.sync;
-    const write = g.ops.length === 0 ? Promise.resolve() : this.write(g.ops, sync);
+    let write: Promise<void>;
+    try {
+      write = g.ops.length === 0 ? Promise.resolve() : this.write(g.ops, sync);
+    } catch (err) {
+      write = Promise.reject(err); // e.g. the database went away under us
+    }
     write.then(
       () => {
         if (g.ops.length > 0) {
