@@ -131,6 +131,27 @@ export function stepVoteRequest(r: Raft, m: Message): void {
       r.vote = m.from;
     }
   } else {
-    r.send({ type: voteRespType(m.type), to: m.from, term: r.term, reject: true });
+    r.send({ type: voteRespType(m.type), to: m.from, term: r.term, reject: true, ...commitHint(r) });
+  }
+}
+
+/**
+ * Our commit index and the term of the entry there, carried by vote
+ * rejections. A candidate whose log holds that same entry has the same
+ * prefix (log matching), so it may commit up to it. This lets a voter that
+ * still runs an outdated config (configs take effect when applied) learn
+ * that the config change was committed, from a removed node whose longer log
+ * makes it refuse the vote, instead of waiting forever for that vote.
+ */
+export function commitHint(r: Raft): { commit: number; logTerm: number } {
+  const commit = r.raftLog.committed;
+  return { commit, logTerm: r.raftLog.zeroTermOnOutOfBounds(commit) };
+}
+
+/** Learn the commit index from a vote rejection's hint (see {@link commitHint}). */
+export function maybeCommitFromHint(r: Raft, m: Message): void {
+  if (m.commit > r.raftLog.committed && m.logTerm > 0 && r.raftLog.matchTerm(m.commit, m.logTerm)) {
+    log.raft('%d learned commit %d from %d\'s vote rejection', r.id, m.commit, m.from);
+    r.raftLog.commitTo(m.commit);
   }
 }

@@ -19,7 +19,7 @@ import type { LogStore } from './log-store.ts';
 import type { Progress } from './progress.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { ReadOnly } from './read-only.ts';
-import { hup, inLease, stepVoteRequest } from './election.ts';
+import { commitHint, hup, inLease, maybeCommitFromHint, stepVoteRequest } from './election.ts';
 import { bcastAppend, maybeSendAppend, sendAppend } from './replication.ts';
 import { stepCandidate, stepFollower } from './step-follower.ts';
 import { sendTimeoutNow, stepLeader } from './step-leader.ts';
@@ -341,6 +341,7 @@ export class Raft {
    * that cannot be served (proposal dropped, conf change pending, …).
    */
   step(m: Message): void {
+    if (m.reject && (m.type === MessageType.MsgVoteResp || m.type === MessageType.MsgPreVoteResp)) maybeCommitFromHint(this, m);
     if (m.term === 0) {
       // Local message (or a forwarded proposal / read).
     } else if (m.term > this.term) {
@@ -364,7 +365,7 @@ export class Raft {
         // it could never find out and we would never hear from it again.
         this.send({ type: MessageType.MsgAppResp, to: m.from });
       } else if (m.type === MessageType.MsgPreVote) {
-        this.send({ type: MessageType.MsgPreVoteResp, to: m.from, term: this.term, reject: true });
+        this.send({ type: MessageType.MsgPreVoteResp, to: m.from, term: this.term, reject: true, ...commitHint(this) });
       }
       // Other stale messages are ignored (§5.1).
       return;
