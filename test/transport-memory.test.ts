@@ -7,6 +7,7 @@ import type { InFlight, NetworkFaults } from '../src/transport/memory.ts';
 import { TimedHeap } from '../src/transport/heap.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 import { RealClock, VirtualClock } from '../src/util/clock.ts';
+import { transportCompliance } from './transport-compliance.ts';
 import { MessageType } from '../src/raft/types.ts';
 import type { Message, NodeId } from '../src/raft/types.ts';
 
@@ -381,4 +382,23 @@ test('TimedHeap pops in (deliverAt, seq) order (property, seeded)', (t) => {
     }
     assert.equal(heap.size, model.length);
   }
+});
+
+// The shared Transport compliance suite (test/transport-compliance.ts).
+transportCompliance('MemoryTransport (autoDeliver, serialize)', async (n) => {
+  const net = new MemoryNetwork({
+    rng: new SeededRandom(SEED),
+    clock: new RealClock(),
+    autoDeliver: true,
+    serialize: true,
+    faults: { minDelay: 0, maxDelay: 2 },
+  });
+  const transports = Array.from({ length: n }, (_, i) => net.transport(i + 1));
+  return {
+    transports,
+    close: async () => {
+      await Promise.all(transports.map((t) => t.close()));
+      net.close();
+    },
+  };
 });

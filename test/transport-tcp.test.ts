@@ -17,6 +17,7 @@ import { MessageType } from '../src/raft/types.ts';
 import type { Entry, Message, NodeId } from '../src/raft/types.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 import { isStrataError } from '../src/errors.ts';
+import { transportCompliance } from './transport-compliance.ts';
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : 424242;
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tls');
@@ -388,4 +389,18 @@ test('listen rejects bad options with typed errors', async () => {
   } finally {
     await a.close();
   }
+});
+
+// The shared Transport compliance suite (test/transport-compliance.ts).
+transportCompliance('TcpTransport', async (n) => {
+  const transports = await Promise.all(
+    Array.from({ length: n }, (_, i) => TcpTransport.listen({ id: i + 1, snapshotChunkBytes: 256 * 1024, ...fast })),
+  );
+  for (const t of transports) for (const u of transports) if (t !== u) t.addPeer(u.id, u.address());
+  return {
+    transports,
+    close: async () => {
+      await Promise.all(transports.map((t) => t.close()));
+    },
+  };
 });
