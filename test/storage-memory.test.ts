@@ -3,7 +3,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStorage } from '../src/storage/memory.ts';
-import { VirtualClock } from '../src/util/clock.ts';
+import { RealClock, VirtualClock } from '../src/util/clock.ts';
+import { SeededRandom } from '../src/util/rng.ts';
 import { ent, ents, plain, runStorageCompliance, snap } from './storage-compliance.ts';
 
 runStorageCompliance('MemoryStorage', {
@@ -29,6 +30,23 @@ runStorageCompliance('MemoryStorage (syncOnSave: false, synced before reopen)', 
       reopen: async () => {
         storage.sync();
         storage.crash();
+        return storage;
+      },
+      dispose: async () => undefined,
+    };
+  },
+});
+
+runStorageCompliance('MemoryStorage (slow disk: 30% of writes delayed 1-2 ms on a real clock)', {
+  create: async () => {
+    const rng = new SeededRandom(Number(process.env.SEED ?? 7));
+    const storage = new MemoryStorage({ clock: new RealClock() });
+    storage.beforeSave = () => (rng.chance(0.3) ? rng.range(1, 2) : 0);
+    return {
+      storage,
+      reopen: async () => {
+        await storage.close();
+        storage.reopen();
         return storage;
       },
       dispose: async () => undefined,
