@@ -108,7 +108,7 @@ export class PeerSender {
     return this.connected;
   }
 
-  /** Queue a message and start sending. */
+  /** Queue a message; call {@link kick} afterwards to start sending (one flush for a batch). */
   enqueue(message: Message): void {
     if (this.closed) return;
     if (message.type === MessageType.MsgSnap && message.snapshot !== undefined) {
@@ -125,6 +125,11 @@ export class PeerSender {
       }
       this.compact();
     }
+  }
+
+  /** Send what is queued: write now when connected, otherwise dial unless a redial is already scheduled. */
+  kick(): void {
+    if (this.closed) return;
     if (this.connected) this.flush();
     else if (this.socket === undefined && this.retryTimer === undefined) this.dial();
   }

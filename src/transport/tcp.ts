@@ -180,6 +180,7 @@ export class TcpTransport implements Transport {
 
   send(messages: readonly Message[]): void {
     if (this.closed) return;
+    let touched: PeerSender | Set<PeerSender> | undefined;
     for (const m of messages) {
       const sender = this.senders.get(m.to);
       if (sender === undefined) {
@@ -191,7 +192,13 @@ export class TcpTransport implements Transport {
         continue;
       }
       sender.enqueue(m);
+      // Most batches go to one peer: avoid a Set for them.
+      if (touched === undefined) touched = sender;
+      else if (touched instanceof Set) touched.add(sender);
+      else if (touched !== sender) touched = new Set([touched, sender]);
     }
+    if (touched instanceof Set) for (const s of touched) s.kick();
+    else touched?.kick();
   }
 
   onMessage(handler: MessageHandler): void {
