@@ -8,7 +8,7 @@ import { ConfChangeTransition as TR, ConfChangeType as CT, EntryType, LogStore, 
 import type { ConfChange, ConfState } from '../src/raft/index.ts';
 import { decode } from '../src/codec/index.ts';
 import { isStrataError } from '../src/errors.ts';
-import { Network, enc } from './raft-network.ts';
+import { Network, brief, drainReady, enc, lone, msg, storeWith } from './raft-network.ts';
 
 const cs = (voters: number[], learners: number[] = [], votersOutgoing: number[] = [], learnersNext: number[] = [], autoLeave = false): ConfState => ({
   voters,
@@ -205,4 +205,23 @@ test('membership (issue #5): a snapshot whose config lacks the receiver is ignor
   assert.deepEqual(cfg(net, 4).learners, [], 'ignored');
   assert.equal(net.node(1).status().progress.get(4)!.state, 'snapshot', 'the leader waits for a snapshot report');
   void enc;
+});
+
+test('membership (issue #5): a vote rejection carries the commit index, so an outdated-config candidate learns its config change committed', () => {
+  // Candidate 1 needs 3's vote (as when it still runs the joint config
+  // ((1), (1, 3))); 3, removed and with a longer log, refuses it but tells it
+  // that index 3 is committed.
+  const store = storeWith([1, 3], [1, 1, 1], { term: 1, commit: 1 });
+  const n = lone(1, store);
+  drainReady(n);
+  n.node.campaign();
+  drainReady(n);
+  n.node.step(msg({ type: T.MsgVoteResp, from: 3, to: 1, term: 2, reject: true, commit: 3, logTerm: 2 }));
+  assert.equal(n.node.status().commit, 1, 'a hint for an entry we do not hold (other term) is ignored');
+  n.node.step(msg({ type: T.MsgVoteResp, from: 3, to: 1, term: 2, reject: true, commit: 3, logTerm: 1 }));
+  assert.equal(n.node.status().commit, 3);
+  const v = lone(3, storeWith([1, 3], [1, 1, 1, 1], { term: 1, commit: 4 }));
+  drainReady(v);
+  v.node.step(msg({ type: T.MsgVote, from: 1, to: 3, term: 2, index: 3, logTerm: 1 }));
+  assert.deepEqual(drainReady(v).map(brief), [{ type: T.MsgVoteResp, from: 3, to: 1, term: 2, reject: true, commit: 4, logTerm: 1 }]);
 });
