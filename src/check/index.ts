@@ -22,3 +22,5 @@ export { createKvModel, kvModel, partitionByKey, KvState, KeyRegistry } from './
 export type { KvInput, KvOutput, KvModelOptions } from './models/kv.ts';
 export { parseJepsenLog, readJepsenLog, parseKvLog, readKvLog, porcupineKvModel } from './formats/index.ts';
 export type { RegisterHistory, KvHistory } from './formats/index.ts';
+export { renderHistory } from './render.ts';
+export type { RenderOptions } from './render.ts';
