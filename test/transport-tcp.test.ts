@@ -286,6 +286,12 @@ test('mutual TLS: peers with CA-signed certs talk; a cert from another CA is ref
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(gotA.map((m) => m.index), [2], 'nothing from the rogue');
     assert.equal(gotRogue.length, 0, 'nothing to the rogue');
+    // Being refused after the handshake still backs off (10, 20, 40, 80, 100… ms).
+    const dialsBefore = rogue.stats.dials;
+    const pump = setInterval(() => rogue.send([msg(3, 1, 69)]), 2);
+    await new Promise((r) => setTimeout(r, 400));
+    clearInterval(pump);
+    assert.ok(rogue.stats.dials - dialsBefore <= 15, `redials ${rogue.stats.dials - dialsBefore}`);
 
     // A plain-TCP member cannot talk to a TLS member either.
     const plain = await TcpTransport.listen({ id: 4, peers: { 1: a.address() }, ...fast });

@@ -201,6 +201,7 @@ export class PeerSender {
     this.socket = sock;
     this.writable = true;
     let established = false;
+    let connectedAt = 0;
     const dialTimer = setTimeout(() => {
       sock.destroy(new Error(`dial timeout after ${env.dialTimeoutMs} ms`));
     }, env.dialTimeoutMs);
@@ -208,8 +209,8 @@ export class PeerSender {
       clearTimeout(dialTimer);
       if (this.socket !== sock || this.closed) return;
       established = true;
+      connectedAt = performance.now();
       this.connected = true;
-      this.backoff = env.backoffMinMs;
       sock.setNoDelay(true);
       sock.setKeepAlive(true, 5000);
       log.transport('%d: connected to %d at %s', env.selfId, this.peer, this.addr);
@@ -237,6 +238,10 @@ export class PeerSender {
       this.finishing.clear();
       if (this.closed) return;
       if (!established) env.stats.dialFailures++;
+      // Back off afresh only after a connection that lasted: a peer that
+      // accepts and then drops us (e.g. refusing our TLS certificate after
+      // the handshake) must not be redialled at the minimum delay forever.
+      else if (performance.now() - connectedAt >= env.backoffMaxMs) this.backoff = env.backoffMinMs;
       env.unreachable(this.peer);
       this.onDialFailed();
     });
