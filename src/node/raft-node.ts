@@ -122,6 +122,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
 
   private applied = 0;
   private snapshotIndex = 0;
+  private snapshotDue = false;
   private confState: ConfState = bootstrapSnapshot([]).metadata.confState;
   private role: StateRole = StateRole.Follower;
   private leader: NodeId = 0;
@@ -518,7 +519,10 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         if (this.stopped) return;
         raw.advance();
         this.inReady = false;
-        if (this.applied - this.snapshotIndex >= this.snapshotCount) await this.takeSnapshot();
+        if (this.applied - this.snapshotIndex >= this.snapshotCount || this.snapshotDue) {
+          this.snapshotDue = false;
+          await this.takeSnapshot();
+        }
       }
     } catch (err) {
       this.fail(err);
@@ -671,6 +675,9 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         await flush();
         if (this.stopped) return;
         const settle = this.applyConfEntry(e, expected);
+        // Snapshot right after a membership change, so a member that joins sees
+        // itself in the snapshot it is sent (an older one would be ignored).
+        this.snapshotDue = true;
         last = e.index;
         done.push(e);
         notify();
@@ -823,13 +830,15 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       this.readQueue = [...round.waiters, ...this.readQueue];
     }
     if (this.readQueue.length > 0) {
-      const timeout = strataError('ErrTimeout', 'read index timed out');
-      this.readQueue = this.readQueue.filter((r) => !(r.deadline <= now && r.d.reject(timeout)) && !r.d.settled);
+      this.readQueue = this.readQueue.filter(
+        (r) => !(r.deadline <= now && r.d.reject(strataError('ErrTimeout', 'read index timed out'))) && !r.d.settled,
+      );
       this.issueReadRound();
     }
     if (this.transfers.length > 0) {
-      const err = strataError('ErrTimeoutLeaderTransfer', 'leader transfer timed out');
-      this.transfers = this.transfers.filter((t) => !(t.deadline <= now && t.d.reject(err)) && !t.d.settled);
+      this.transfers = this.transfers.filter(
+        (t) => !(t.deadline <= now && t.d.reject(strataError('ErrTimeoutLeaderTransfer', 'leader transfer timed out'))) && !t.d.settled,
+      );
     }
   }
 }

@@ -40,16 +40,19 @@ export interface Workload {
  * (with an occasional read and short pauses), so every run exercises
  * replication.
  */
-export function proposeWorkload(options: { clients?: number; readShare?: number; maxThinkTicks?: number } = {}): Workload {
+export function proposeWorkload(
+  options: { clients?: number; readShare?: number; idleShare?: number; maxThinkTicks?: number } = {},
+): Workload {
   const readShare = options.readShare ?? 0.1;
+  const idleShare = options.idleShare ?? 0.15;
   const think = options.maxThinkTicks ?? 2;
   const enc = new TextEncoder();
   return {
     clients: options.clients ?? 3,
     next(rng, ctx) {
       const r = rng.next();
-      if (think > 0 && r < 0.15) return { type: 'idle', ticks: 1 + rng.int(think) };
-      if (r < 0.15 + readShare) return { type: 'read' };
+      if (think > 0 && r < idleShare) return { type: 'idle', ticks: 1 + rng.int(think) };
+      if (r < idleShare + readShare) return { type: 'read' };
       return { type: 'propose', data: enc.encode(`c${ctx.client}#${ctx.issued}`) };
     },
   };
