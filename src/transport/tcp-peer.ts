@@ -83,6 +83,8 @@ export class PeerSender {
   private writable = true;
   private retryTimer: NodeJS.Timeout | undefined;
   private backoff: number;
+  /** No dial before this time (performance.now() ms). */
+  private nextDialAt = 0;
   private closed = false;
 
   constructor(
@@ -131,7 +133,11 @@ export class PeerSender {
   kick(): void {
     if (this.closed) return;
     if (this.connected) this.flush();
-    else if (this.socket === undefined && this.retryTimer === undefined) this.dial();
+    else if (this.socket === undefined && this.retryTimer === undefined) {
+      const wait = this.nextDialAt - performance.now();
+      if (wait > 0) this.scheduleDial(wait);
+      else this.dial();
+    }
   }
 
   /** Change the peer's address: the current connection is dropped and the next send dials the new one. */
@@ -140,6 +146,9 @@ export class PeerSender {
     this.addr = address;
     this.socket?.destroy();
     this.backoff = this.env.backoffMinMs;
+    this.nextDialAt = 0;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   /** Stop: drop everything queued (snapshots are reported as failed unless `silent`). */
@@ -241,21 +250,29 @@ export class PeerSender {
       // Back off afresh only after a connection that lasted: a peer that
       // accepts and then drops us (e.g. refusing our TLS certificate after
       // the handshake) must not be redialled at the minimum delay forever.
-      else if (performance.now() - connectedAt >= env.backoffMaxMs) this.backoff = env.backoffMinMs;
+      else if (performance.now() - connectedAt >= env.backoffMaxMs) {
+        this.backoff = env.backoffMinMs;
+        this.nextDialAt = 0;
+      }
       env.unreachable(this.peer);
       this.onDialFailed();
     });
   }
 
-  /** Schedule a redial when there is something to send; otherwise the next send dials. */
+  /**
+   * After a failed dial or a lost connection: the next dial may happen only
+   * after the backoff delay. It is scheduled now when something is waiting;
+   * otherwise the next send schedules it (see {@link kick}).
+   */
   private onDialFailed(): void {
     if (this.closed || this.retryTimer !== undefined) return;
-    if (this.queued === 0 && this.snapshots.length === 0) {
-      this.backoff = this.env.backoffMinMs;
-      return;
-    }
     const delay = this.backoff * (0.5 + this.env.rng.next() / 2);
     this.backoff = Math.min(this.env.backoffMaxMs, this.backoff * 2);
+    this.nextDialAt = performance.now() + delay;
+    if (this.queued > 0 || this.snapshots.length > 0) this.scheduleDial(delay);
+  }
+
+  private scheduleDial(delay: number): void {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (!this.closed && this.socket === undefined) this.dial();
