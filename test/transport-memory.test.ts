@@ -10,6 +10,7 @@ import { RealClock, VirtualClock } from '../src/util/clock.ts';
 import { transportCompliance } from './transport-compliance.ts';
 import { MessageType } from '../src/raft/types.ts';
 import type { Message, NodeId } from '../src/raft/types.ts';
+import { isStrataError } from '../src/errors.ts';
 
 const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : 20261125;
 
@@ -358,6 +359,20 @@ test('issue #8: serialize passes messages through the codec', () => {
   assert.notEqual(got[0], sent);
   assert.deepEqual([...got[0]!.snapshot!.data], [1, 2, 3]);
   assert.equal(got[0]!.snapshot!.metadata.index, 10);
+});
+
+test('issue #8: setFaults validates knobs and keeps the delay range consistent', () => {
+  const { net } = setup(SEED, { minDelay: 5, maxDelay: 10 });
+  net.setFaults({ maxDelay: 3 });
+  assert.deepEqual([net.faults().minDelay, net.faults().maxDelay], [3, 3]);
+  net.setFaults({ minDelay: 8 });
+  assert.deepEqual([net.faults().minDelay, net.faults().maxDelay], [8, 8]);
+  const bad = (e: unknown): boolean => isStrataError(e, 'ErrInvalidArgument');
+  assert.throws(() => net.setFaults({ minDelay: 9, maxDelay: 2 }), bad);
+  assert.throws(() => net.setFaults({ dropRate: 1.5 }), bad);
+  assert.throws(() => net.setFaults({ maxDelay: -1 }), bad);
+  assert.throws(() => net.setFaults({ reorderDelay: 0 }), bad);
+  assert.deepEqual(net.faults(), { dropRate: 0, duplicateRate: 0, minDelay: 8, maxDelay: 8, reorderRate: 0 }, 'bad input changed nothing');
 });
 
 test('TimedHeap pops in (deliverAt, seq) order (property, seeded)', (t) => {

@@ -17,6 +17,7 @@ import type { Message, NodeId } from '../raft/types.ts';
 import type { Random } from '../util/rng.ts';
 import type { Clock, TimerHandle } from '../util/clock.ts';
 import { encode, decode } from '../codec/index.ts';
+import { strataError } from '../errors.ts';
 import { TimedHeap } from './heap.ts';
 import { linkAdd, linkDelete, linkHas } from './links.ts';
 import type { LinkSet } from './links.ts';
@@ -151,7 +152,13 @@ export class MemoryNetwork {
     return t;
   }
 
-  /** Change some fault knobs; the others keep their values. */
+  /**
+   * Change some fault knobs; the others keep their values. Setting only one
+   * end of the delay range moves the other end with it when needed (setting
+   * `maxDelay` below the current `minDelay` lowers `minDelay` too). Throws
+   * `ErrInvalidArgument` for a rate outside [0, 1], a negative delay, or
+   * `minDelay > maxDelay` given together; nothing changes then.
+   */
   setFaults(f: Partial<NetworkFaults>): void {
     const next: NetworkFaults = { ...this.f };
     for (const k of ['dropRate', 'duplicateRate', 'minDelay', 'maxDelay', 'reorderRate', 'reorderDelay'] as const) {
@@ -159,13 +166,20 @@ export class MemoryNetwork {
       if (v !== undefined) next[k] = v;
     }
     for (const k of ['dropRate', 'duplicateRate', 'reorderRate'] as const) {
-      if (!(next[k] >= 0 && next[k] <= 1)) throw new RangeError(`${k} must be in [0, 1], got ${next[k]}`);
+      if (!(next[k] >= 0 && next[k] <= 1)) throw strataError('ErrInvalidArgument', `${k} must be in [0, 1], got ${next[k]}`);
     }
-    if (!(next.minDelay >= 0 && next.maxDelay >= next.minDelay)) {
-      throw new RangeError(`need 0 <= minDelay <= maxDelay, got ${next.minDelay}..${next.maxDelay}`);
+    if (!(next.minDelay >= 0 && next.maxDelay >= 0)) {
+      throw strataError('ErrInvalidArgument', `delays must be >= 0, got ${next.minDelay}..${next.maxDelay}`);
+    }
+    if (next.minDelay > next.maxDelay) {
+      if (f.minDelay !== undefined && f.maxDelay !== undefined) {
+        throw strataError('ErrInvalidArgument', `minDelay ${next.minDelay} > maxDelay ${next.maxDelay}`);
+      }
+      if (f.maxDelay !== undefined) next.minDelay = next.maxDelay;
+      else next.maxDelay = next.minDelay;
     }
     if (next.reorderDelay !== undefined && !(next.reorderDelay >= 1)) {
-      throw new RangeError(`reorderDelay must be >= 1, got ${next.reorderDelay}`);
+      throw strataError('ErrInvalidArgument', `reorderDelay must be >= 1, got ${next.reorderDelay}`);
     }
     this.f = next;
   }
