@@ -16,6 +16,8 @@ interface Case {
   batch: number;
   /** Use proposeBatch (one MsgProp) instead of one propose per entry. */
   batched: boolean;
+  /** Propose again in every delivery round (pipelined) instead of waiting until all is applied. */
+  pipelined?: boolean;
 }
 
 function runCase(c: Case, entries: number): Row {
@@ -30,8 +32,10 @@ function runCase(c: Case, entries: number): Row {
   const applied = new Map<NodeId, number>(ids.map((id) => [id, 0]));
   let messages = 0;
   const queue: Message[] = [];
+  let proposeRound: (() => void) | undefined;
   const drain = (): void => {
     for (;;) {
+      proposeRound?.();
       for (const [id, n] of nodes) {
         while (n.hasReady()) {
           const rd = n.ready();
@@ -58,10 +62,15 @@ function runCase(c: Case, entries: number): Row {
   messages = 0;
   const t0 = performance.now();
   let proposed = 0;
-  while (proposed < entries) {
+  const proposeOnce = (): void => {
+    if (proposed >= entries) return;
     if (c.batched) leader.proposeBatch(group);
     else for (let i = 0; i < c.batch; i++) leader.propose(data);
     proposed += c.batch;
+  };
+  if (c.pipelined) proposeRound = proposeOnce;
+  while (proposed < entries) {
+    proposeOnce();
     drain();
   }
   const ms = performance.now() - t0;
@@ -71,7 +80,7 @@ function runCase(c: Case, entries: number): Row {
     nodes: c.nodes,
     payload: c.payload,
     batch: c.batch,
-    propose: c.batched ? 'proposeBatch' : 'propose',
+    propose: (c.batched ? 'proposeBatch' : 'propose') + (c.pipelined ? ' pipelined' : ''),
     entries: proposed,
     'entries/s': Math.round((proposed / ms) * 1000),
     'msgs/s': Math.round((messages / ms) * 1000),
@@ -85,16 +94,18 @@ export async function main(): Promise<void> {
   const entries = quick ? 20_000 : 200_000;
   const cases: Case[] = [
     { nodes: 3, payload: 100, batch: 1, batched: false },
+    { nodes: 3, payload: 100, batch: 1, batched: false, pipelined: true },
     { nodes: 3, payload: 100, batch: 16, batched: false },
     { nodes: 3, payload: 100, batch: 64, batched: true },
     { nodes: 3, payload: 1024, batch: 64, batched: true },
+    { nodes: 3, payload: 100, batch: 64, batched: true, pipelined: true },
     { nodes: 5, payload: 100, batch: 64, batched: true },
   ];
   // Warm-up (JIT).
   runCase({ nodes: 3, payload: 100, batch: 16, batched: true }, 20_000);
   const rows: Row[] = [];
   for (const c of cases) {
-    progress(`raft bench: ${c.nodes} nodes, ${c.payload} B, batch ${c.batch}${c.batched ? ' (proposeBatch)' : ''}`);
+    progress(`raft bench: ${c.nodes} nodes, ${c.payload} B, batch ${c.batch}${c.batched ? ' (proposeBatch)' : ''}${c.pipelined ? ' pipelined' : ''}`);
     rows.push(runCase(c, c.batch === 1 ? entries / 4 : entries));
   }
   printTable('Raft core: in-memory RawNode network (no I/O)', rows);

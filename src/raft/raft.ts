@@ -81,6 +81,8 @@ export class Raft {
    * one MsgApp per follower.
    */
   pendingBcast = false;
+  /** The commit index advanced since the last broadcast: send even empty MsgApps. */
+  pendingCommitBcast = false;
   /** Read requests that arrived before the leader committed an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
   readonly rng: Random;
@@ -190,6 +192,7 @@ export class Raft {
     this.trk.progress = fresh;
     this.pendingConfIndex = 0;
     this.pendingBcast = false;
+    this.pendingCommitBcast = false;
     this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
   }
@@ -411,12 +414,18 @@ export class Raft {
     this.maybeCommit();
   }
 
-  /** Send the entries of deferred proposals (leader; called before collecting a Ready). */
+  /**
+   * Send the deferred broadcast (leader; called before collecting a Ready):
+   * new entries to every follower, and the new commit index (in an empty
+   * MsgApp if there is nothing new) if it advanced.
+   */
   flushAppends(): void {
     if (!this.pendingBcast) return;
+    const withCommit = this.pendingCommitBcast;
     this.pendingBcast = false;
+    this.pendingCommitBcast = false;
     if (this.state !== StateRole.Leader) return;
-    for (const id of this.trk.progress.keys()) if (id !== this.id) maybeSendAppend(this, id, false);
+    for (const id of this.trk.progress.keys()) if (id !== this.id) maybeSendAppend(this, id, withCommit);
   }
 
   /** Advance the commit index to what a quorum holds, if that entry is of the current term. */

@@ -67,7 +67,10 @@ export function stepLeader(r: Raft, m: Message): void {
         }
         if (r.maybeCommit()) {
           releasePendingReadIndexMessages(r);
-          bcastAppend(r);
+          // Tell everyone the new commit index at the next Ready, riding on
+          // the MsgApps of any proposals that arrive before it.
+          r.pendingBcast = true;
+          r.pendingCommitBcast = true;
         } else if (oldPaused && m.from !== r.id) {
           // It may have missed the latest commit index while paused: send it
           // (an empty MsgApp if there is nothing new).
