@@ -623,6 +623,7 @@ export class Simulation {
         nodeOptions,
         onFire: (x) => {
           this.touched.add(x);
+          this.trace.record(this.clock.now(), x, 'timer');
         },
       },
       rate,
