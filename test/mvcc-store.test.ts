@@ -482,3 +482,17 @@ test('snapshot streams in chunks and restore accepts bytes, a promise or a chunk
   }
   await assert.rejects(fresh().then((m) => m.restore(new Uint8Array([1, 2, 3]))), (e: unknown) => isStrataError(e, 'ErrCorrupt'));
 });
+
+test('R4.9/R5.4: a Txn that deletes from a key ("\\0" range end) and re-puts a key in it survives compaction at its revision', async () => {
+  const s = await fresh();
+  await s.put('b', 'old'); // 2
+  const t = await s.txn({ success: [{ deleteRange: { key: 'a', fromKey: true } }, { put: { key: 'b', value: 'new' } }] }); // 3
+  assert.equal(t.revision, 3);
+  await s.compact(3, { physical: true });
+  const kv = (await s.range('b')).kvs[0]!;
+  assert.deepEqual([str(kv.value), kv.createRevision, kv.version], ['new', 3, 1]);
+  const w = s.watch('b', { startRevision: 3 });
+  const r = await w.next();
+  assert.deepEqual(r.value!.events.map((e) => e.type), ['delete', 'put'], 'a watch from the compact revision sees the whole revision');
+  w.cancel();
+});

@@ -4,7 +4,6 @@
  * byte order and keys can be Map keys.
  */
 import { strataError } from '../errors.ts';
-import type { BytesInput } from './types.ts';
 
 const utf8 = new TextEncoder();
 

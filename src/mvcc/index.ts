@@ -13,8 +13,10 @@
  * - Snapshots: `await snapshot()` gives one Uint8Array, `for await (const chunk of snapshot())`
  *   streams it in 1 MiB chunks; `restore()` takes either (or the bytes).
  */
-export { openMVCCStore, MVCCStore, validateRequest } from './store.ts';
-export type { KVRequest, KVResponse, SnapshotInput, SnapshotStream } from './store.ts';
+export { openMVCCStore, MVCCStore } from './store.ts';
+export { validateRequest } from './apply.ts';
+export type { KVRequest, KVResponse } from './apply.ts';
+export type { SnapshotInput, SnapshotStream } from './snapshot.ts';
 export { Watcher } from './watcher.ts';
 export { MemoryBackend } from './backend.ts';
 export type { Backend, BackendRecord, BackendWrite } from './backend.ts';

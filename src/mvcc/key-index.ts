@@ -111,22 +111,28 @@ export class KeyIndex {
   }
 
   /**
-   * Locate what a compaction at `atRev` keeps (R5.3): the first generation
-   * whose tombstone is not before atRev, and in it the newest revision
-   * with main <= atRev (index, -1 if none).
+   * Locate what a compaction at `atRev` keeps (R5.3): the newest generation
+   * that started at or before atRev (earlier ones all ended before it), and
+   * in it the newest revision with main <= atRev (-1 if none: then the
+   * first generation, which starts after atRev). Searching from the newest
+   * generation also covers a Txn that deleted and re-put a key in one
+   * revision (a "\0"-ended delete passes etcd's duplicate check), where two
+   * generations share a main revision.
    */
   private locate(atRev: number): { genIdx: number; revIdx: number } {
-    let genIdx = 0;
-    const last = this.generations.length - 1;
-    while (genIdx < last) {
+    let genIdx = this.generations.length - 1;
+    while (genIdx > 0) {
       const revs = this.generations[genIdx]!.revs;
-      if (revs[revs.length - 1]!.main >= atRev) break;
-      genIdx++;
+      if (revs.length > 0 && revs[0]!.main <= atRev) break;
+      genIdx--;
     }
     const revs = this.generations[genIdx]!.revs;
     let revIdx = -1;
     for (let n = revs.length - 1; n >= 0; n--) {
-      if (revs[n]!.main <= atRev) { revIdx = n; break; }
+      if (revs[n]!.main <= atRev) {
+        revIdx = n;
+        break;
+      }
     }
     return { genIdx, revIdx };
   }
@@ -146,28 +152,21 @@ export class KeyIndex {
   }
 
   /**
-   * Compact at `atRev` (R5.3, R5.4): drop every revision with main <= atRev
-   * except the newest one; drop whole generations that ended before atRev;
-   * a generation whose kept revision is its tombstone is dropped from the
-   * index. `keep` receives the record that must survive physically: the kept
-   * put, or a tombstone at exactly atRev (a watch from atRev must see it).
+   * Compact at `atRev` (R5.3): drop every revision with main <= atRev
+   * except the newest one; drop whole generations that ended before; a
+   * generation whose kept revision is its tombstone leaves the index.
+   * `keep` receives the kept put, if any. (Records at exactly atRev, such
+   * as a tombstone there, survive physically anyway: R5.4.)
    */
   compact(atRev: number, keep: (rev: Revision) => void): void {
     if (this.isEmpty()) return;
     let { genIdx, revIdx } = this.locate(atRev);
     const g = this.generations[genIdx]!;
-    if (g.revs.length > 0) {
-      if (revIdx >= 0) {
-        const kept = g.revs[revIdx]!;
-        g.revs = g.revs.slice(revIdx);
-        const isTomb = g.revs.length === 1 && genIdx !== this.generations.length - 1;
-        if (isTomb) {
-          if (kept.main === atRev) keep(kept);
-          genIdx++;
-        } else {
-          keep(kept);
-        }
-      }
+    if (revIdx >= 0) {
+      g.revs = g.revs.slice(revIdx);
+      const isTomb = g.revs.length === 1 && genIdx !== this.generations.length - 1;
+      if (isTomb) genIdx++;
+      else keep(g.revs[0]!);
     }
     if (genIdx > 0) this.generations = this.generations.slice(genIdx);
   }

@@ -8,7 +8,6 @@
 import { decode, encode } from '../codec/index.ts';
 import { strataError } from '../errors.ts';
 import type { Backend, BackendRecord } from './backend.ts';
-import { isTombstoneRecord } from './hash.ts';
 import type { RevSet } from './rev-set.ts';
 
 /** Decoded snapshot content. */
@@ -28,15 +27,15 @@ interface Wire {
 
 const BATCH = 10000;
 
-/** Serialise the kept records of `backend` (keep: puts kept at compactRev). */
+/** Serialise the kept records of `backend` (keep: the puts a compaction at compactRev keeps). */
 export async function takeSnapshot(backend: Backend, keep: RevSet, currentRev: number, compactRev: number): Promise<Uint8Array> {
   const flat: (number | Uint8Array)[] = [];
   let from = { main: 0, sub: 0 };
   for (;;) {
     const recs = await backend.read(from, currentRev, BATCH);
     for (const r of recs) {
-      // At or below the compact revision a compaction keeps the kept puts and tombstones at exactly compactRev (R5.4).
-      if (r.main <= compactRev && !keep.has(r.main, r.sub) && !(r.main === compactRev && isTombstoneRecord(r.value))) continue;
+      // Below the compact revision a finished compaction keeps only the kept puts; at it, everything (R5.4).
+      if (r.main < compactRev && !keep.has(r.main, r.sub)) continue;
       flat.push(r.main, r.sub, r.value);
     }
     if (recs.length < BATCH) break;
@@ -62,4 +61,30 @@ export function readSnapshot(bytes: Uint8Array): SnapshotData {
     records.push({ main, sub, value: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) });
   }
   return { currentRev: w.currentRev, compactRev: w.compactRev, records };
+}
+
+/** Snapshot bytes: await it for one Uint8Array, or iterate it for chunks of at most 1 MiB. */
+export type SnapshotStream = Promise<Uint8Array> & AsyncIterable<Uint8Array>;
+
+/** What `MVCCStore.restore` accepts: the bytes, a promise of them, or (async) chunks. */
+export type SnapshotInput = Uint8Array | PromiseLike<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/** Chunk size of a snapshot stream. */
+export const SNAPSHOT_CHUNK = 1 << 20;
+
+/** Gather a {@link SnapshotInput} into one byte array. */
+export async function collect(data: SnapshotInput): Promise<Uint8Array> {
+  if (data instanceof Uint8Array) return data;
+  if (typeof (data as PromiseLike<Uint8Array>).then === 'function') return await (data as PromiseLike<Uint8Array>);
+  const chunks: Uint8Array[] = [];
+  if (Symbol.asyncIterator in data) for await (const c of data) chunks.push(c);
+  else for (const c of data as Iterable<Uint8Array>) chunks.push(c);
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }

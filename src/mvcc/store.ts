@@ -18,12 +18,14 @@ import { bytesToStr, strToBytes, toBytes } from './bytes.ts';
 import { hashAll, hashKV, keepAt } from './hash.ts';
 import type { IndexEntry } from './key-index.ts';
 import { LevelBackend } from './level-backend.ts';
-import { executeRange, type Reader } from './range.ts';
+import { executeRange } from './range.ts';
 import { decodeRecord } from './record.ts';
-import type { NDelete, NOp, NPut } from './request.ts';
+import type { NDelete, NPut } from './request.ts';
 import { RevSet } from './rev-set.ts';
 import { checkRequestSize } from './size.ts';
-import { readSnapshot, takeSnapshot } from './snapshot.ts';
+import { collect, readSnapshot, SNAPSHOT_CHUNK, takeSnapshot, type SnapshotInput, type SnapshotStream } from './snapshot.ts';
+import { physicalCompact } from './compaction.ts';
+import type { KVRequest, KVResponse } from './apply.ts';
 import { TreeIndex } from './tree-index.ts';
 import { checkRangeRev, executeTxn, WriteTxn, type TxnContext } from './txn.ts';
 import type {
@@ -57,22 +59,6 @@ import {
 } from './validate.ts';
 import { WatchHub, type HistoryEvent, type WatchSource } from './watch-hub.ts';
 import type { Watcher } from './watcher.ts';
-
-/** A request for {@link MVCCStore.apply} (the replicated apply path). */
-export type KVRequest =
-  | { put: PutRequest }
-  | { range: RangeRequest }
-  | { deleteRange: DeleteRangeRequest }
-  | { txn: TxnRequest }
-  | { compact: { revision: number; physical?: boolean } };
-
-/** The result of {@link MVCCStore.apply}, keyed like the request. */
-export type KVResponse =
-  | { put: PutResult }
-  | { range: RangeResult }
-  | { deleteRange: DeleteResult }
-  | { txn: TxnResult }
-  | { compact: CompactResult };
 
 const META_SCHEDULED = 'scheduledCompactRev';
 const META_FINISHED = 'finishedCompactRev';
@@ -428,20 +414,13 @@ export class MVCCStore implements TxnContext, WatchSource {
   }
 
   private async physicalCompact(rev: number, keep: RevSet): Promise<void> {
-    let from = { main: 0, sub: 0 };
-    let deleted = 0;
-    for (;;) {
-      if (this.closed) return;
-      const recs = await this.backend.read(from, rev, this.compactionBatch);
-      const dels = recs.filter((r) => !keep.has(r.main, r.sub));
-      if (dels.length > 0) await this.persist({ deletes: dels });
-      deleted += dels.length;
-      if (recs.length < this.compactionBatch) break;
-      const last = recs[recs.length - 1]!;
-      from = { main: last.main, sub: last.sub + 1 };
-      await new Promise<void>((resolve) => setTimeout(resolve, this.compactionPauseMs));
-    }
-    if (this.closed) return;
+    const deleted = await physicalCompact(this.backend, rev, keep, {
+      batch: this.compactionBatch,
+      pauseMs: this.compactionPauseMs,
+      stopped: () => this.closed,
+      persist: (w) => this.persist(w),
+    });
+    if (deleted < 0) return;
     await this.persist({ meta: [[META_FINISHED, encode(rev)]] });
     log.mvcc('compaction at %d finished: %d records deleted', rev, deleted);
   }
@@ -629,49 +608,4 @@ export class MVCCStore implements TxnContext, WatchSource {
     await this.chain;
     await this.backend.close();
   }
-}
-
-/** Snapshot bytes: await it for one Uint8Array, or iterate it for chunks of at most 1 MiB. */
-export type SnapshotStream = Promise<Uint8Array> & AsyncIterable<Uint8Array>;
-
-/** What {@link MVCCStore.restore} accepts: the bytes, a promise of them, or (async) chunks. */
-export type SnapshotInput = Uint8Array | PromiseLike<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
-
-const SNAPSHOT_CHUNK = 1 << 20;
-
-async function collect(data: SnapshotInput): Promise<Uint8Array> {
-  if (data instanceof Uint8Array) return data;
-  if (typeof (data as PromiseLike<Uint8Array>).then === 'function') return await (data as PromiseLike<Uint8Array>);
-  const chunks: Uint8Array[] = [];
-  if (Symbol.asyncIterator in data) for await (const c of data) chunks.push(c);
-  else for (const c of data as Iterable<Uint8Array>) chunks.push(c);
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
-
-/** Static validation of a request without applying it (what a server checks before proposing). */
-export function validateRequest(request: KVRequest, limits: { maxTxnOps?: number; maxRequestBytes?: number } = {}): void {
-  const maxOps = limits.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
-  const maxBytes = limits.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  let n: NOp;
-  if ('put' in request) n = normalizePut(request.put.key, request.put.value, request.put);
-  else if ('deleteRange' in request) n = normalizeDelete(request.deleteRange.key, request.deleteRange);
-  else if ('range' in request) {
-    normalizeRange(request.range.key, request.range);
-    return;
-  } else if ('txn' in request) {
-    const t = validateTxn(request.txn, maxOps);
-    if (isReadOnlyTxn(t)) return;
-    n = t;
-  } else if ('compact' in request) {
-    if (!Number.isSafeInteger(request.compact.revision)) throw strataError('ErrInvalidArgument', 'revision must be an integer');
-    return;
-  } else throw strataError('ErrInvalidArgument', 'unknown request');
-  checkRequestSize(n, maxBytes);
 }

@@ -11,7 +11,7 @@ import type { Clock, TimerHandle } from '../util/clock.ts';
 import { log } from '../util/log.ts';
 import type { StoreEvent } from './txn.ts';
 import type { Span } from './request.ts';
-import type { KeyValue, WatchEvent, WatchResponse } from './types.ts';
+import type { KeyValue, WatchEvent } from './types.ts';
 import { Watcher, type WatcherOwner } from './watcher.ts';
 
 /** An event read back from the backend. */
@@ -55,6 +55,8 @@ export class WatchHub implements WatcherOwner {
   private readonly ranged = new Set<Watcher>();
   private readonly progressWatchers = new Set<Watcher>();
   private timer: TimerHandle | undefined;
+  /** Bumped when the store's history is replaced (restore). */
+  private epoch = 0;
   private readonly source: WatchSource;
   private readonly clock: Clock;
   private readonly capacity: number;
@@ -177,6 +179,7 @@ export class WatchHub implements WatcherOwner {
           return;
         }
         const start = w.nextRev;
+        const epoch = this.epoch;
         const batch: HistoryEvent[] = [];
         let revs = 0;
         let lastRev = 0;
@@ -203,6 +206,8 @@ export class WatchHub implements WatcherOwner {
           fromSub = last.sub + 1;
         }
         if (w.done) return;
+        // The store was restored during the read: what we read is gone; start over.
+        if (epoch !== this.epoch) continue;
         // A compaction during the read may have removed records we needed (R6.8).
         if (start < this.source.compactRev) {
           this.cancelCompacted(w);
@@ -223,6 +228,7 @@ export class WatchHub implements WatcherOwner {
 
   /** Move every watcher to catching up (after the store's state was replaced). */
   resyncAll(): void {
+    this.epoch++;
     for (const w of this.all) {
       if (w.synced) {
         this.setSynced(w, false);
