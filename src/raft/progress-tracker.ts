@@ -89,12 +89,14 @@ export class ProgressTracker {
 
   /** The largest index replicated on a quorum (joint-aware; learners excluded). */
   committed(): number {
-    const progress = this.progress;
-    return jointCommittedIndex(this.config.voters, (id) => {
-      const pr = progress.get(id);
-      return pr === undefined ? undefined : pr.match;
-    });
+    return jointCommittedIndex(this.config.voters, this.matchOf);
   }
+
+  /** Match index of a member (bound once: the commit computation runs on every ack). */
+  private readonly matchOf = (id: NodeId): number | undefined => {
+    const pr = this.progress.get(id);
+    return pr === undefined ? undefined : pr.match;
+  };
 
   /** True if a quorum of voters was recently active (`self` always counts). */
   quorumActive(self: NodeId): boolean {

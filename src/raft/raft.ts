@@ -410,8 +410,9 @@ export class Raft {
     }
     const last = this.raftLog.append(ents);
     this.trk.progress.get(this.id)?.maybeUpdate(last);
-    // With a single voter this commits at once.
-    this.maybeCommit();
+    // Only a single voter commits by its own append; others wait for acks.
+    const v = this.trk.config.voters;
+    if (this.commitWithoutQuorum || (v.incoming.size <= 1 && v.outgoing.size <= 1)) this.maybeCommit();
   }
 
   /**

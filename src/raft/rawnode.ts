@@ -282,11 +282,12 @@ export class RawNode {
     const softChanged = soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role;
     const hardChanged = this.hardStateChanged(hard);
     const mustSync = entries.length > 0 || snapshot !== undefined || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote;
+    // One object shape for every Ready (absent parts are undefined).
     const rd: Ready = {
-      ...(softChanged ? { softState: soft } : {}),
-      ...(hardChanged ? { hardState: hard } : {}),
+      softState: softChanged ? soft : undefined,
+      hardState: hardChanged ? hard : undefined,
       entries,
-      ...(snapshot !== undefined ? { snapshot } : {}),
+      snapshot,
       committedEntries,
       messages: r.msgs,
       readStates: r.readStates,
