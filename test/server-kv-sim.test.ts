@@ -26,7 +26,7 @@ test('issue #6 KV simulation sweep: linearizable history, equal hashKV, under dr
 test('same seed => same client history (deterministic run)', async () => {
   const a = await runKvSimulation({ seed: 7, durationMs: 5000 });
   const b = await runKvSimulation({ seed: 7, durationMs: 5000 });
-  assert.ok(a.history.length > 20);
+  assert.ok(a.history.length >= 10);
   assert.deepEqual(a.history, b.history);
 });
 
