@@ -41,7 +41,7 @@ import { VisitedSet, pairHash, zobrist } from './memo.ts';
  * and caching them costs more than stepping again. Limits of the table:
  */
 const DENSE_ENTRIES = 1 << 18;
-const DENSE_STATES = 1024;
+const DENSE_STATES = 256;
 
 /**
  * Sort key order of events: by time; at equal times calls come first (so
@@ -79,11 +79,18 @@ class SearchSpace<S, I, O> {
   /** Position of each operation's return among all events. */
   readonly returnRank: Int32Array;
   readonly zob: Int32Array;
+  /** 1 for operations the model declares read-only; undefined if it declares none. */
+  readonly readOnly: Uint8Array | undefined;
   readonly states: StateTable<S>;
   readonly init: number;
   readonly visited: VisitedSet;
   dense = new Int32Array(0);
   denseStates = 0;
+  // The last transition computed outside the dense table (a forced move is
+  // checked when its frame is built, then taken by the search loop).
+  private lastState = -1;
+  private lastOp = -1;
+  private lastTo = ILLEGAL;
   private readonly denseMax: number;
 
   constructor(model: Model<S, I, O>, ops: readonly Operation<I, O>[]) {
@@ -125,6 +132,14 @@ class SearchSpace<S, I, O> {
     }
     this.zob = new Int32Array(n);
     for (let i = 0; i < n; i++) this.zob[i] = zobrist(i);
+    const readOnly = model.readOnly;
+    if (readOnly !== undefined) {
+      const flags = Uint8Array.from(byCall, (i) => {
+        const op = ops[i] as Operation<I, O>;
+        return readOnly.call(model, op.input, op.output) ? 1 : 0;
+      });
+      this.readOnly = flags.includes(1) ? flags : undefined;
+    }
     this.visited = new VisitedSet(Math.min(1 << 16, 4 * n + 16));
     this.denseMax = Math.max(1, Math.min(DENSE_STATES, Math.floor(DENSE_ENTRIES / Math.max(1, n))));
   }
@@ -135,8 +150,12 @@ class SearchSpace<S, I, O> {
       const t = this.dense[state * this.n + op] as number;
       if (t !== UNKNOWN) return t;
     }
+    if (state === this.lastState && op === this.lastOp) return this.lastTo;
     const r = this.model.step(this.states.states[state] as S, this.inputs[op] as I, this.outputs[op]);
     const to = r[0] ? this.states.intern(r[1]) : ILLEGAL;
+    this.lastState = state;
+    this.lastOp = op;
+    this.lastTo = to;
     if (state < this.denseMax) {
       if (state >= this.denseStates) this.growDense(state + 1);
       this.dense[state * this.n + op] = to;
@@ -211,14 +230,14 @@ class Search<S, I, O> {
     this.best = new Int32Array(n);
     this.state = space.init;
     this.result = n === 0 ? true : undefined;
-    if (n > 0) this.pushFrame(0);
+    if (n > 0) this.pushFrame(0, space.init);
   }
 
   /**
    * Collect the candidates of depth `d`: the calls before the list's first
    * return, in list (call) order or sorted by return rank.
    */
-  private pushFrame(d: number): void {
+  private pushFrame(d: number, state: number): void {
     const { isCall, nodeOp, returnRank, n } = this.space;
     const next = this.next;
     if (this.candTop + n > this.cand.length) {
@@ -245,6 +264,25 @@ class Search<S, I, O> {
       for (let node = next[0] as number; isCall[node] === 1; node = next[node] as number) {
         cand[end++] = nodeOp[node] as number;
       }
+    }
+    // Read-only candidates: one that fits the current state is a forced move
+    // (any linearization can be reordered to take it first: it was called
+    // before every remaining operation returned, and it changes nothing), and
+    // one that does not fit can be dropped now.
+    const readOnly = this.space.readOnly;
+    if (readOnly !== undefined) {
+      let keep = off;
+      for (let i = off; i < end; i++) {
+        const op = cand[i] as number;
+        if (readOnly[op] === 1) {
+          if (this.space.transition(state, op) === ILLEGAL) continue;
+          cand[off] = op;
+          keep = off + 1;
+          break;
+        }
+        cand[keep++] = op;
+      }
+      end = keep;
     }
     this.frameOff[d] = off;
     this.frameCnt[d] = end - off;
@@ -341,7 +379,7 @@ class Search<S, I, O> {
         result = true;
         break;
       }
-      this.pushFrame(depth);
+      this.pushFrame(depth, state);
       cand = this.cand;
     }
     this.depth = depth;

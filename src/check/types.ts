@@ -60,6 +60,13 @@ export interface Model<S, I, O> {
    * of `history` themselves (each at most once); any grouping is allowed.
    */
   partition?(history: readonly Operation<I, O>[]): Operation<I, O>[][];
+  /**
+   * Optional hint: `true` if this operation never changes the state (a
+   * read). The search then takes a read that fits the current state at once
+   * instead of branching on it, which is always safe for a true read. A wrong
+   * `true` can give wrong verdicts.
+   */
+  readOnly?(input: I, output: O | undefined): boolean;
   /** Short human text for an operation (used in counterexamples and HTML). */
   describe?(input: I, output: O | undefined): string;
   /** Short human text for a state (used in counterexamples and HTML). */

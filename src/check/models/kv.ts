@@ -253,6 +253,7 @@ export function createKvModel(options: KvModelOptions = {}): Model<KvState, KvIn
     equal: (a, b) => a.equals(b),
     hash: (s) => s.hash,
     partition: partitionByKey,
+    readOnly: (input) => input.type === 'get',
     describe(input, output) {
       const k = JSON.stringify(input.key);
       switch (input.type) {

@@ -47,6 +47,7 @@ export function createRegisterModel<V extends RegisterValue = number>(): Model<
         }
       }
     },
+    readOnly: (input) => input.type === 'read',
     describe(input, output) {
       const show = (v: V | undefined): string => (v === undefined ? 'nil' : String(v));
       switch (input.type) {
