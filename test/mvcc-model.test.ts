@@ -212,7 +212,18 @@ function genRangeOpts(rng: SeededRandom, rev: number): RangeOptions {
   return o;
 }
 
-function genTxnOp(rng: SeededRandom, rev: number): TxnOp {
+function genCompare(rng: SeededRandom, rev: number): Compare {
+  const target = rng.pick(['version', 'createRevision', 'modRevision', 'value', 'lease'] as const);
+  const c: Compare = { key: bin(rng.pick(KEYS)), target, result: rng.pick(['==', '!=', '>', '<'] as const), value: target === 'value' ? `v${rng.int(20)}` : rng.int(rev + 1) };
+  if (rng.chance(0.2)) c.rangeEnd = bin(rng.pick([...KEYS, '\0']));
+  return c;
+}
+
+function genTxnOp(rng: SeededRandom, rev: number, depth = 0): TxnOp {
+  if (depth === 0 && rng.chance(0.1)) {
+    const list = (): TxnOp[] => Array.from({ length: rng.int(3) }, () => genTxnOp(rng, rev, 1));
+    return { txn: { compare: Array.from({ length: rng.int(2) }, () => genCompare(rng, rev)), success: list(), failure: list() } };
+  }
   const k = rng.int(3);
   if (k === 0) {
     const p = genPut(rng);
@@ -232,12 +243,7 @@ function gen(rng: SeededRandom, rev: number, compactRev: number, level: boolean)
   if (r < 0.45) return { op: 'del', span: genSpan(rng), prevKv: rng.chance(0.5) };
   if (r < 0.65) return { op: 'range', span: genSpan(rng), o: genRangeOpts(rng, rev) };
   if (r < 0.88) {
-    const compare: Compare[] = Array.from({ length: rng.int(3) }, () => {
-      const target = rng.pick(['version', 'createRevision', 'modRevision', 'value', 'lease'] as const);
-      const c: Compare = { key: bin(rng.pick(KEYS)), target, result: rng.pick(['==', '!=', '>', '<'] as const), value: target === 'value' ? `v${rng.int(20)}` : rng.int(rev + 1) };
-      if (rng.chance(0.2)) c.rangeEnd = bin(rng.pick([...KEYS, '\0']));
-      return c;
-    });
+    const compare: Compare[] = Array.from({ length: rng.int(3) }, () => genCompare(rng, rev));
     const list = (): TxnOp[] => Array.from({ length: rng.int(4) }, () => genTxnOp(rng, rev));
     return { op: 'txn', compare, success: list(), failure: list() };
   }
@@ -254,20 +260,87 @@ function spanOf(x: { key: Uint8Array | string; rangeEnd?: Uint8Array | string; p
   return s;
 }
 
-/** R4.9 duplicate-key check for a flat branch, as etcd runs it. */
-function dupCheck(ops: TxnOp[]): void {
+/** R4.9 duplicate-key check, as etcd runs it (nested deletes only constrain later puts). */
+function dupCheck(ops: TxnOp[]): { puts: Set<string>; dels: { key: string; raw: string | undefined }[] } {
   const dels: { key: string; raw: string | undefined }[] = [];
   for (const o of ops) if ('deleteRange' in o) {
     const r = resolve(spanOf(o.deleteRange));
     dels.push({ key: r.key, raw: r.rawEnd });
   }
+  const inDel = (k: string): boolean => dels.some((d) => (d.raw === undefined ? d.key === k : d.key <= k && k < d.raw));
   const puts = new Set<string>();
+  for (const o of ops) {
+    if (!('txn' in o)) continue;
+    const t = dupCheck(o.txn.success ?? []);
+    const e = dupCheck(o.txn.failure ?? []);
+    for (const k of t.puts) {
+      if (puts.has(k) || inDel(k)) throw new ModelError('ErrDuplicateKey');
+      puts.add(k);
+    }
+    for (const k of e.puts) {
+      if ((puts.has(k) && !t.puts.has(k)) || inDel(k)) throw new ModelError('ErrDuplicateKey');
+      puts.add(k);
+    }
+    dels.push(...t.dels, ...e.dels);
+  }
   for (const o of ops) {
     if (!('put' in o)) continue;
     const k = unbin(o.put.key as Uint8Array);
-    if (puts.has(k) || dels.some((d) => (d.raw === undefined ? d.key === k : d.key <= k && k < d.raw))) throw new ModelError('ErrDuplicateKey');
+    if (puts.has(k) || inDel(k)) throw new ModelError('ErrDuplicateKey');
     puts.add(k);
   }
+  return { puts, dels };
+}
+
+/** Static validation of a txn tree (empty compare keys), then the duplicate check per branch. */
+function validate(t: { compare?: Compare[]; success?: TxnOp[]; failure?: TxnOp[] }): void {
+  for (const c of t.compare ?? []) resolve(spanOf(c));
+  for (const o of [...(t.success ?? []), ...(t.failure ?? [])]) if ('txn' in o) validate(o.txn);
+}
+
+/** Branch choice of a txn tree on the state before it (R4.5). */
+interface Path {
+  ok: boolean;
+  nested: (Path | undefined)[];
+}
+
+function txnPath(m: Model, t: { compare?: Compare[]; success?: TxnOp[]; failure?: TxnOp[] }): Path {
+  const ok = (t.compare ?? []).every((c) => modelCompare(m, c));
+  const ops = (ok ? t.success : t.failure) ?? [];
+  return { ok, nested: ops.map((o) => ('txn' in o ? txnPath(m, o.txn) : undefined)) };
+}
+
+function branch(t: { success?: TxnOp[]; failure?: TxnOp[] }, p: Path): TxnOp[] {
+  return (p.ok ? t.success : t.failure) ?? [];
+}
+
+function checkPuts(m: Model, t: { success?: TxnOp[]; failure?: TxnOp[] }, p: Path): void {
+  branch(t, p).forEach((o, i) => {
+    if ('txn' in o) checkPuts(m, o.txn, p.nested[i]!);
+    else if ('put' in o && (o.put.ignoreValue || o.put.ignoreLease) && !m.cur.has(unbin(o.put.key as Uint8Array))) throw new ModelError('ErrKeyNotFound');
+  });
+}
+
+function checkRanges(m: Model, t: { success?: TxnOp[]; failure?: TxnOp[] }, p: Path): void {
+  branch(t, p).forEach((o, i) => {
+    if ('txn' in o) checkRanges(m, o.txn, p.nested[i]!);
+    else if ('range' in o) {
+      const rev = o.range.revision ?? 0;
+      if (rev > m.rev) throw new ModelError('ErrFutureRev');
+      if (rev > 0 && rev < m.compactRev) throw new ModelError('ErrCompacted');
+    }
+  });
+}
+
+function run(m: Model, tx: Tx, t: { success?: TxnOp[]; failure?: TxnOp[] }, p: Path): { succeeded: boolean; responses: unknown[]; revision: number } {
+  const responses: unknown[] = [];
+  branch(t, p).forEach((o, i) => {
+    if ('put' in o) responses.push({ put: tx.put(unbin(o.put.key as Uint8Array), String(o.put.value), o.put) });
+    else if ('deleteRange' in o) responses.push({ deleteRange: tx.del(spanOf(o.deleteRange), o.deleteRange.prevKv === true) });
+    else if ('range' in o) responses.push({ range: m.range(spanOf(o.range), o.range, { state: tx.state, rev: tx.rev }) });
+    else responses.push({ txn: run(m, tx, o.txn, p.nested[i]!) });
+  });
+  return { succeeded: p.ok, responses, revision: tx.rev };
 }
 
 function modelCompare(m: Model, c: Compare): boolean {
@@ -304,27 +377,16 @@ function applyModel(m: Model, op: Op): Res {
     case 'range':
       return m.range(op.span, op.o);
     case 'txn': {
-      for (const c of op.compare) resolve(spanOf(c));
+      validate(op);
       dupCheck(op.success);
       dupCheck(op.failure);
-      const ok = op.compare.every((c) => modelCompare(m, c));
-      const ops = ok ? op.success : op.failure;
-      for (const o of ops) if ('put' in o && (o.put.ignoreValue || o.put.ignoreLease) && !m.cur.has(unbin(o.put.key as Uint8Array))) throw new ModelError('ErrKeyNotFound');
-      for (const o of ops) {
-        if (!('range' in o)) continue;
-        const rev = o.range.revision ?? 0;
-        if (rev > m.rev) throw new ModelError('ErrFutureRev');
-        if (rev > 0 && rev < m.compactRev) throw new ModelError('ErrCompacted');
-      }
+      const p = txnPath(m, op);
+      checkPuts(m, op, p);
+      checkRanges(m, op, p);
       const tx = new Tx(m);
-      const responses: unknown[] = [];
-      for (const o of ops) {
-        if ('put' in o) responses.push({ put: tx.put(unbin(o.put.key as Uint8Array), String(o.put.value), o.put) });
-        else if ('deleteRange' in o) responses.push({ deleteRange: tx.del(spanOf(o.deleteRange), o.deleteRange.prevKv === true) });
-        else if ('range' in o) responses.push({ range: m.range(spanOf(o.range), o.range, { state: tx.state, rev: tx.rev }) });
-      }
+      const res = run(m, tx, op, p);
       tx.commit();
-      return { succeeded: ok, responses, revision: m.rev };
+      return res;
     }
     case 'compact':
       if (op.rev <= m.compactRev) throw new ModelError('ErrCompacted');
@@ -386,6 +448,7 @@ test('model: random operations on memory and LevelDB stores match the reference 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'strata-mvcc-model-'));
   const runs = Number(process.env.MVCC_MODEL_RUNS ?? 6);
   const steps = Number(process.env.MVCC_MODEL_STEPS ?? 400);
+  const tally = new Map<string, number>();
   try {
     for (let run = 0; run < runs; run++) {
       const m = new Model();
@@ -407,6 +470,8 @@ test('model: random operations on memory and LevelDB stores match the reference 
           continue;
         }
         const want = await outcome(() => applyModel(m, op));
+        const tag = `${op.op}${op.op === 'txn' && [...op.success, ...op.failure].some((o) => 'txn' in o) ? '(nested)' : ''}:${'err' in want ? want.err : 'ok'}`;
+        tally.set(tag, (tally.get(tag) ?? 0) + 1);
         assert.deepEqual(await outcome(() => applyStore(mem, op)), want, `${where}: memory store`);
         assert.deepEqual(await outcome(() => applyStore(lvl, op)), want, `${where}: level store`);
         assert.equal(mem.currentRevision, m.rev, `${where}: revision`);
@@ -424,6 +489,7 @@ test('model: random operations on memory and LevelDB stores match the reference 
       await lvl.close();
       await restored.close();
     }
+    t.diagnostic(`outcomes: ${[...tally].sort().map(([k, v]) => `${k}=${v}`).join(' ')}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
