@@ -6,7 +6,7 @@
 // faults and checks that these invariants catch them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfChangeTransition, ConfChangeType, LogStore, RawNode, bootstrapSnapshot, EntryType, StateRole } from '../src/raft/index.ts';
+import { ConfChangeTransition, ConfChangeType, LogStore, MessageType, RawNode, bootstrapSnapshot, EntryType, StateRole } from '../src/raft/index.ts';
 import { decode } from '../src/codec/index.ts';
 import type { ConfChange, Entry, Message, NodeId, RaftConfig } from '../src/raft/index.ts';
 import { isStrataError } from '../src/errors.ts';
@@ -48,6 +48,9 @@ interface Sim {
   confAt: Map<number, string>;
   confViolation: string | undefined;
   confChanges: number;
+  /** State-machine contents of each snapshot taken, by id (the snapshot's data). */
+  snapData: Map<number, Entry[]>;
+  snapshots: number;
 }
 
 type Faults = RaftConfig['testFaults'];
@@ -59,11 +62,21 @@ function makeNode(sim: Sim, id: NodeId, store: LogStore, faults: Faults, applied
 const same = (a: Ref, b: Ref): boolean => a.term === b.term && a.data === b.data;
 const show = (e: Ref): string => `${e.term}:${dec(e.data)}`;
 
+/** A message was lost: a lost snapshot is reported to its sender, as a transport would. */
+function lost(sim: Sim, m: Message): void {
+  if (m.type === MessageType.MsgSnap) sim.nodes.get(m.from)?.node.reportSnapshot(m.to, false);
+}
+
 /** Handle every pending Ready; messages go to the pool. */
 function flush(sim: Sim): void {
   for (const [id, s] of sim.nodes) {
     while (s.node.hasReady()) {
       const rd = s.node.ready();
+      if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
+        // Restore the state machine from the snapshot.
+        s.applied = sim.snapData.get(Number(dec(rd.snapshot.data)))!.slice();
+        s.appliedChecked = 0;
+      }
       for (const e of rd.committedEntries) {
         s.applied.push(e);
         if (e.type === EntryType.ConfChange) {
@@ -73,7 +86,10 @@ function flush(sim: Sim): void {
           else if (known !== cs) sim.confViolation = `config after entry ${e.index} differs on ${id}: ${cs} vs ${known}`;
         }
       }
-      for (const m of rd.messages) if (!sim.cut.has(id) && !sim.cut.has(m.to)) sim.pool.push(m);
+      for (const m of rd.messages) {
+        if (!sim.cut.has(id) && !sim.cut.has(m.to)) sim.pool.push(m);
+        else lost(sim, m);
+      }
       s.node.advance();
     }
   }
@@ -104,7 +120,7 @@ function check(sim: Sim): string | undefined {
       sim.committed.push(entryAt(s.node, i));
       sim.commitTerm.push(r.term);
     }
-    for (let i = Math.max(1, rl.committed - 2); i <= rl.committed; i++) {
+    for (let i = Math.max(1, rl.committed - 2, rl.firstIndex()); i <= rl.committed; i++) {
       const e = entryAt(s.node, i);
       if (!same(sim.committed[i]!, e)) return `committed entry ${i} differs on ${id}: ${show(e)} vs ${show(sim.committed[i]!)}`;
     }
@@ -124,7 +140,8 @@ function check(sim: Sim): string | undefined {
         s.lcTerm = r.term;
         s.lcUpTo = 0;
       }
-      for (let i = s.lcUpTo + 1; i < sim.committed.length; i++) {
+      // Entries below the first index are covered by our snapshot (committed).
+      for (let i = Math.max(s.lcUpTo + 1, rl.firstIndex() - 1); i < sim.committed.length; i++) {
         if (sim.commitTerm[i]! >= r.term) continue;
         if (rl.term(i) !== sim.committed[i]!.term) return `leader completeness: leader ${id} (term ${r.term}) lacks committed entry ${i}`;
       }
@@ -140,7 +157,8 @@ function check(sim: Sim): string | undefined {
       const nb = sim.nodes.get(ids[b]!)!.node;
       const la = na.raft.raftLog;
       const lb = nb.raft.raftLog;
-      const floor = Math.min(la.committed, lb.committed);
+      // Compacted entries are committed: covered by the committed-entry check too.
+      const floor = Math.max(Math.min(la.committed, lb.committed), la.firstIndex() - 1, lb.firstIndex() - 1);
       let i = Math.min(la.lastIndex(), lb.lastIndex());
       while (i > floor && la.term(i) !== lb.term(i)) i--;
       for (let j = i; j > floor; j--) {
@@ -177,11 +195,10 @@ function proposeRandomConfChange(sim: Sim, ids: NodeId[]): void {
 
 /** Run one randomized history; returns the first violation (or undefined) and stats. */
 function run(seed: number, n: number, steps: number, faults?: Faults, membership = false): { violation?: string; step: number; sim: Sim } {
-  const tickAll = 0.04;
   const ids = Array.from({ length: n }, (_, i) => i + 1);
   // With membership changes, the cluster starts as {1,2,3}; the others join with empty logs.
   const initial = membership ? ids.slice(0, 3) : ids;
-  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(seed), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0 };
+  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(seed), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0, snapData: new Map(), snapshots: 0 };
   for (const id of ids) {
     const store = new LogStore();
     if (initial.includes(id)) store.applySnapshot(bootstrapSnapshot(initial));
@@ -189,11 +206,12 @@ function run(seed: number, n: number, steps: number, faults?: Faults, membership
   }
   const r = sim.rng;
   for (let step = 0; step < steps; step++) {
-    const roll = r.next() * (0.96 + tickAll);
+    const roll = r.next();
     if (roll < 0.3) {
       sim.nodes.get(r.pick(ids))!.node.tick();
     } else if (roll < 0.75) {
-      if (sim.pool.length > 0) {
+      // Deliver up to three messages (the network keeps up with the heartbeats).
+      for (let k = 1 + r.int(3); k > 0 && sim.pool.length > 0; k--) {
         const i = r.int(sim.pool.length);
         const m = sim.pool[i]!;
         if (r.chance(0.9)) {
@@ -202,10 +220,16 @@ function run(seed: number, n: number, steps: number, faults?: Faults, membership
             sim.pool[i] = sim.pool[sim.pool.length - 1]!;
             sim.pool.pop();
           }
-          if (!sim.cut.has(m.to) && !sim.cut.has(m.from)) sim.nodes.get(m.to)!.node.step(m);
+          if (!sim.cut.has(m.to) && !sim.cut.has(m.from)) {
+            sim.nodes.get(m.to)!.node.step(m);
+            if (m.type === MessageType.MsgSnap) sim.nodes.get(m.from)!.node.reportSnapshot(m.to, true);
+          } else {
+            lost(sim, m);
+          }
         } else {
           sim.pool[i] = sim.pool[sim.pool.length - 1]!;
-          sim.pool.pop(); // lost
+          sim.pool.pop();
+          lost(sim, m);
         }
       }
     } else if (roll < 0.9) {
@@ -227,12 +251,24 @@ function run(seed: number, n: number, steps: number, faults?: Faults, membership
       const id = r.pick(ids);
       const s = sim.nodes.get(id)!;
       s.node = makeNode(sim, id, s.store, faults, s.applied.length);
+      for (const m of sim.pool) if (m.to === id) lost(sim, m);
       sim.pool = sim.pool.filter((m) => m.to !== id);
+    } else if (roll < 0.97) {
+      // Snapshot at the applied index and compact the log up to it.
+      const s = sim.nodes.get(r.pick(ids))!;
+      const at = s.applied.length;
+      if (at > s.store.snapshot().metadata.index + 3) {
+        const snapId = sim.snapData.size + 1;
+        sim.snapData.set(snapId, s.applied.slice(0, at));
+        s.store.createSnapshot(at, s.store.initialState().confState, enc(String(snapId)));
+        s.store.compact(at);
+        sim.snapshots++;
+      }
     } else {
       // Advance time on everyone (keeps elections moving).
       for (const id of ids) sim.nodes.get(id)!.node.tick();
     }
-    if (sim.pool.length > 400) sim.pool.splice(0, sim.pool.length - 400);
+    if (sim.pool.length > 400) for (const m of sim.pool.splice(0, sim.pool.length - 400)) lost(sim, m);
     flush(sim);
     const v = check(sim);
     if (v !== undefined) return { violation: v, step, sim };
@@ -287,6 +323,7 @@ for (const n of [3, 5]) {
       assert.equal(violation, undefined, `seed ${seed}, step ${step}: ${violation}`);
       assert.ok(sim.maxCommit > 5, `seed ${seed}: the run made progress (commit ${sim.maxCommit})`);
       assert.ok(sim.leaders.size > 1, `seed ${seed}: several terms had leaders`);
+      t.diagnostic(`seed=${seed}: commit ${sim.maxCommit}, ${sim.leaders.size} terms with a leader, ${sim.snapshots} snapshots`);
       assert.ok(settleAndCommit(sim, seed), `seed ${seed}: after healing, a final proposal commits everywhere`);
     }
   });
@@ -307,7 +344,7 @@ test('property (issue #5): safety with random membership changes (joint, learner
 /** Two nodes campaign at once, then every message is delivered; returns the invariant check. */
 function race(faults: Faults): string | undefined {
   const ids = [1, 2, 3];
-  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(5), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0 };
+  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(5), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0, snapData: new Map(), snapshots: 0 };
   for (const id of ids) {
     const store = new LogStore();
     store.applySnapshot(bootstrapSnapshot(ids));

@@ -151,11 +151,13 @@ export function installSnapshot(r: Raft, s: Snapshot): boolean {
     r.becomeFollower(r.term + 1, NONE);
     return false;
   }
+  // Unlike etcd-io/raft, a snapshot whose config lacks us is installed too:
+  // configs take effect when applied, so a member added after the leader's
+  // last snapshot is in none of its snapshots, and refusing them would leave
+  // it stuck until the driver makes a new one. Its contents are committed
+  // state either way; we join the config when we apply the entry adding us.
   const inConfig = cs.voters.includes(r.id) || cs.learners.includes(r.id) || cs.votersOutgoing.includes(r.id);
-  if (!inConfig) {
-    log.raft('%d ignoring snapshot %d: not in its config', r.id, index);
-    return false;
-  }
+  if (!inConfig) log.raft('%d installing snapshot %d whose config does not include it yet', r.id, index);
   if (r.raftLog.matchTerm(index, term)) {
     // Our log holds the snapshot's last entry: fast-forward the commit index.
     r.raftLog.commitTo(index);
