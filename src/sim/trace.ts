@@ -41,6 +41,7 @@ export class Trace {
   readonly events: TraceEvent[] = [];
   /** Number of events recorded. */
   count = 0;
+  private readonly evIds = new Map<string, number>();
 
   constructor(options: TraceOptions = {}) {
     this.sink = options.sink;
@@ -52,7 +53,13 @@ export class Trace {
   record(time: number, node: number, ev: string, fields: TraceFields = {}): void {
     this.count++;
     const h = this.h;
-    h.num(time).num(node).str(ev);
+    let evId = this.evIds.get(ev);
+    if (evId === undefined) {
+      evId = 0x811c9dc5;
+      for (let i = 0; i < ev.length; i++) evId = Math.imul(evId ^ ev.charCodeAt(i), 0x01000193) >>> 0;
+      this.evIds.set(ev, evId);
+    }
+    h.num(time).num(node).num(evId);
     // Field names are fixed per event kind: hash the values only (undefined as a marker).
     for (const k in fields) {
       const v = fields[k];
