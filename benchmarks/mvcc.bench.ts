@@ -40,20 +40,48 @@ async function time(fn: () => Promise<void>): Promise<number> {
   return ms;
 }
 
-/** Raw classic-level: one awaited batch per put, with the bytes an MVCC put writes. */
-async function rawLevel(dir: string): Promise<number> {
+/** A raw classic-level database writing, per put, one awaited batch with the bytes an MVCC put writes. */
+async function openRaw(dir: string): Promise<{ db: ClassicLevel<Uint8Array, Uint8Array>; put: (i: number) => Promise<void> }> {
   const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
   const prefix = new Uint8Array([0x72]);
-  const ms = await time(async () => {
-    for (let i = 0; i < N; i++) {
-      const rev = i + 2;
+  let rev = 1;
+  return {
+    db,
+    put: async (i: number) => {
+      rev++;
       const value = encodePut({ key: enc.encode(key(i)), value: VALUE, createRevision: rev, modRevision: rev, version: 1, lease: 0 });
       await db.batch([{ type: 'put', key: revToBytes(rev, 0, prefix), value }]);
-    }
-  });
-  await db.close();
-  return ms;
+    },
+  };
+}
+
+/**
+ * MVCC puts on classic-level against raw batched puts, interleaved in
+ * blocks so that a busy machine slows both alike. Returns total ms and CPU µs of each.
+ */
+async function putVsRaw(dir: string): Promise<{ raw: number; rawCpu: number; mvcc: number; mvccCpu: number }> {
+  const raw = await openRaw(path.join(dir, 'raw'));
+  const s = await openMVCCStore({ path: path.join(dir, 'mvcc') });
+  const block = 1000;
+  const out = { raw: 0, rawCpu: 0, mvcc: 0, mvccCpu: 0 };
+  for (let i = 0; i < 2000; i++) {
+    await raw.put(i); // warm-up
+    await s.put(key(i), VALUE);
+  }
+  for (let b = 0; b < N / block; b++) {
+    out.raw += await time(async () => {
+      for (let i = 0; i < block; i++) await raw.put(b * block + i);
+    });
+    out.rawCpu += lastCpuUs;
+    out.mvcc += await time(async () => {
+      for (let i = 0; i < block; i++) await s.put(key(b * block + i), VALUE);
+    });
+    out.mvccCpu += lastCpuUs;
+  }
+  await raw.db.close();
+  await s.close();
+  return out;
 }
 
 async function puts(s: MVCCStore): Promise<number> {
@@ -106,29 +134,17 @@ export async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'strata-mvcc-bench-'));
   const rows: Row[] = [];
   try {
-    // Raw puts run before and after the MVCC puts (the machine may be busy); the ratio uses their mean.
-    progress(`raw classic-level batched puts (${N})`);
-    await rawLevel(path.join(dir, 'warmup')); // JIT and LevelDB warm-up
-    const rawBefore = await rawLevel(path.join(dir, 'raw1'));
-    const rawBeforeCpu = lastCpuUs;
-    rows.push(row('raw batched put (before)', 'classic-level', N, rawBefore));
+    progress(`put vs raw classic-level batched put (${N} each, interleaved)`);
+    const pr = await putVsRaw(path.join(dir, 'cmp'));
+    lastCpuUs = pr.rawCpu;
+    rows.push(row('raw batched put (same bytes)', 'classic-level', N, pr.raw));
+    lastCpuUs = pr.mvccCpu;
+    rows.push(row('put (interleaved with raw)', 'classic-level', N, pr.mvcc, { 'vs raw': Number((pr.mvcc / pr.raw).toFixed(2)), 'cpu vs raw': Number((pr.mvccCpu / pr.rawCpu).toFixed(2)) }));
     for (const backend of ['memory', 'classic-level'] as const) {
       const s = await openMVCCStore(backend === 'memory' ? {} : { path: path.join(dir, 'mvcc') });
       progress(`${backend}: put`);
       const p = await puts(s);
-      const putCpu = lastCpuUs;
-      if (backend === 'classic-level') {
-        const rawAfter = await rawLevel(path.join(dir, 'raw2'));
-        const rawAfterCpu = lastCpuUs;
-        rows.push(row('raw batched put (after)', 'classic-level', N, rawAfter));
-        lastCpuUs = putCpu;
-        rows.push(
-          row('put', backend, N, p, {
-            'vs raw': Number((p / ((rawBefore + rawAfter) / 2)).toFixed(2)),
-            'cpu vs raw': Number((putCpu / ((rawBeforeCpu + rawAfterCpu) / 2)).toFixed(2)),
-          }),
-        );
-      } else rows.push(row('put', backend, N, p));
+      rows.push(row('put', backend, N, p));
       progress(`${backend}: txn`);
       rows.push(row('txn (compare + 2 puts)', backend, N / 2, await txns(s, N / 2)));
       progress(`${backend}: range`);
