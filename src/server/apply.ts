@@ -55,6 +55,8 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
   private readonly clock: Clock;
   private readonly electionTimeoutMs: number;
   private readonly alarmSet = new Map<string, Alarm>();
+  /** Counters: apply calls and entries applied (batching shows as entries/batches). */
+  readonly stats = { batches: 0, entries: 0 };
   /** Called after each applied batch (watch/lease bookkeeping in the node). */
   onApplied: ((count: number) => void) | undefined;
 
@@ -81,6 +83,8 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
 
   async apply(entries: readonly Entry[]): Promise<ApplyOutcome[]> {
     const out: ApplyOutcome[] = new Array<ApplyOutcome>(entries.length);
+    this.stats.batches++;
+    this.stats.entries += entries.length;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as Entry;
       let cmd: Command;
@@ -92,15 +96,34 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
         out[i] = { ok: false, error: err as Error };
         continue;
       }
-      try {
-        out[i] = { ok: true, value: await this.applyOne(cmd) };
-      } catch (err) {
-        if (!isStrataError(err)) log.server('entry %d: %s failed: %O', e.index, cmd.op, err);
-        out[i] = { ok: false, error: err as Error };
+      if (cmd.op === 'batch') {
+        const outcomes: ApplyOutcome[] = [];
+        for (const data of cmd.cmds) {
+          let inner: Command;
+          try {
+            inner = decodeCommand(data);
+          } catch (err) {
+            outcomes.push({ ok: false, error: err as Error });
+            continue;
+          }
+          outcomes.push(inner.op === 'batch' ? { ok: false, error: strataError('ErrInvalidArgument', 'nested batch') } : await this.applySafe(inner, e.index));
+        }
+        out[i] = { ok: true, value: outcomes };
+        continue;
       }
+      out[i] = await this.applySafe(cmd, e.index);
     }
     this.onApplied?.(entries.length);
     return out;
+  }
+
+  private async applySafe(cmd: Command, index: number): Promise<ApplyOutcome> {
+    try {
+      return { ok: true, value: await this.applyOne(cmd) };
+    } catch (err) {
+      if (!isStrataError(err)) log.server('entry %d: %s failed: %O', index, cmd.op, err);
+      return { ok: false, error: err as Error };
+    }
   }
 
   private async applyOne(cmd: Command): Promise<CommandResults[keyof CommandResults]> {
@@ -154,6 +177,8 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
         this.alarmsChanged();
         return { revision: store.currentRevision };
       }
+      case 'batch':
+        throw strataError('ErrInvalidArgument', 'nested batch');
       default:
         throw strataError('ErrInvalidArgument', `unknown command ${(cmd as { op: unknown }).op as string}`);
     }

@@ -80,6 +80,12 @@ export interface AlarmCommand {
   readonly alarm: AlarmType;
 }
 
+/** Several encoded commands proposed together, applied in order (proposer.ts). */
+export interface BatchCommand {
+  readonly op: 'batch';
+  readonly cmds: readonly Uint8Array[];
+}
+
 /** Every replicated command. */
 export type Command =
   | PutCommand
@@ -90,7 +96,8 @@ export type Command =
   | LeaseRevokeCommand
   | LeaseRenewCommand
   | LeaseCheckpointCommand
-  | AlarmCommand;
+  | AlarmCommand
+  | BatchCommand;
 
 /** Result of a lease grant. */
 export interface LeaseGrantResult {
@@ -127,6 +134,7 @@ export interface CommandResults {
   leaseRenew: LeaseRenewResult;
   leaseCheckpoint: RevisionResult;
   alarm: RevisionResult;
+  batch: readonly ApplyOutcome[];
 }
 
 /** Outcome of applying one entry: a value, or the (deterministic) error it failed with. */
@@ -137,6 +145,12 @@ export type ApplyOutcome =
 /** Encode a command for the log. */
 export function encodeCommand(cmd: Command): Uint8Array {
   return encode(cmd);
+}
+
+/** Encode already-encoded commands as one batch entry. */
+export function encodeBatch(cmds: readonly Uint8Array[]): Uint8Array {
+  const batch: BatchCommand = { op: 'batch', cmds };
+  return encode(batch);
 }
 
 /** Decode a command from a log entry's payload. Throws ErrCorrupt / ErrFormatVersion. */

@@ -12,6 +12,7 @@ import type { NodeId } from '../raft/types.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ApplyOutcome, Command, CommandResults } from './commands.ts';
 import { encodeCommand } from './commands.ts';
+import { Proposer } from './proposer.ts';
 import type { StrataStateMachine } from './apply.ts';
 import type { KvStore } from './kv-store.ts';
 import type { MVCCStore } from '../mvcc/store.ts';
@@ -34,6 +35,8 @@ export interface CoreConfig {
   /** Election timeout in ms (electionTick × tickMs). */
   readonly electionTimeoutMs: number;
   readonly tickMs: number;
+  /** Group concurrent proposals into one Raft entry (default true). */
+  readonly batchProposals: boolean;
 }
 
 /** Per-record overhead counted against the quota, as etcd's cost estimate adds one. */
@@ -47,6 +50,8 @@ export class ServerCore {
   private readonly closeCtl = new AbortController();
   private readonly closedPromise: Promise<never>;
 
+  private readonly proposer: Proposer;
+
   constructor(
     readonly raft: RaftNode<ApplyOutcome>,
     readonly kv: KvStore,
@@ -55,6 +60,7 @@ export class ServerCore {
     readonly clock: Clock,
     readonly config: CoreConfig,
   ) {
+    this.proposer = new Proposer(raft, config.batchProposals);
     this.closedPromise = new Promise<never>((_, reject) => {
       this.closeCtl.signal.addEventListener('abort', () => reject(strataError('ErrStopped', 'member closed')), { once: true });
     });
@@ -113,9 +119,9 @@ export class ServerCore {
     this.checkOpen();
     const bytes = data ?? this.encode(cmd);
     // RaftNode rejects its waiting proposals and reads with ErrStopped when stopped.
-    const r = await this.raft.propose(bytes, signal !== undefined ? { signal } : {});
+    const r = await this.proposer.propose(bytes, signal);
     if (r.term > this.term) this.term = r.term;
-    const o = r.result;
+    const o = r.outcome;
     if (!o.ok) throw o.error;
     return o.value as CommandResults[K];
   }

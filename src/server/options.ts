@@ -59,6 +59,8 @@ export interface StrataNodeOptions {
   readonly leaseCheckpointIntervalMs?: number;
   /** Leases revoked per second at most (default 1000). */
   readonly leaseRevokeRate?: number;
+  /** Group writes proposed in the same event-loop turn into one Raft entry (default true). */
+  readonly batchProposals?: boolean;
   /** Ticks a request may wait for the leader (RaftNode's requestTimeoutTicks). */
   readonly requestTimeoutTicks?: number;
 }

@@ -163,6 +163,7 @@ export class StrataNode {
       quotaBytes: options.quotaBackendBytes ?? DEFAULT_QUOTA_BYTES,
       electionTimeoutMs,
       tickMs,
+      batchProposals: options.batchProposals ?? true,
     });
     raft.on('leaderChange', (leader, term) => {
       core.term = Math.max(core.term, term);
@@ -226,10 +227,11 @@ export class StrataNode {
     core.checkOpen();
     const n = normalizePut(key, value, options);
     if (n.lease !== 0 && !core.lessor.has(n.lease)) throw strataError('ErrLeaseNotFound', `lease ${n.lease} not found`);
+    // Bytes, not strings, in the log: members apply without re-encoding UTF-8.
     const cmd: PutCommand = {
       op: 'put',
-      key,
-      value: n.ignoreValue ? new Uint8Array(0) : value,
+      key: n.key,
+      value: n.value,
       ...(n.lease !== 0 ? { lease: n.lease } : {}),
       ...(n.prevKv ? { prevKv: true } : {}),
       ...(n.ignoreValue ? { ignoreValue: true } : {}),
