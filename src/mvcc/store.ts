@@ -460,7 +460,11 @@ export class MVCCStore implements TxnContext, WatchSource {
     const signal = o.signal;
     if (signal !== undefined) {
       if (signal.aborted) w.cancel();
-      else signal.addEventListener('abort', () => w.cancel(), { once: true });
+      else {
+        const onAbort = (): void => w.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+        w.onEnd(() => signal.removeEventListener('abort', onAbort));
+      }
     }
     return w;
   }

@@ -91,7 +91,7 @@ export class WatchHub implements WatcherOwner {
       this.armTimer();
     }
     if (w.nextRev > cur) this.setSynced(w, true);
-    else void this.catchUp(w);
+    else this.catchUp(w);
     return w;
   }
 
@@ -163,8 +163,16 @@ export class WatchHub implements WatcherOwner {
     w.finish({ events: [], revision: this.source.currentRev, compactRevision: this.source.compactRev, canceled: true });
   }
 
+  /** Catch an unsynced watcher up; a failure (backend error) cancels the watch instead of escaping. */
+  private catchUp(w: Watcher): void {
+    this.catchUpLoop(w).catch((err: unknown) => {
+      log.mvcc('watch %d cancelled: %O', w.id, err);
+      w.finish({ events: [], revision: this.source.currentRev, canceled: true, cancelReason: String(err) });
+    });
+  }
+
   /** Catch an unsynced watcher up from the backend while its buffer has room. */
-  private async catchUp(w: Watcher): Promise<void> {
+  private async catchUpLoop(w: Watcher): Promise<void> {
     if (w.catchingUp) return;
     w.catchingUp = true;
     try {
@@ -234,12 +242,12 @@ export class WatchHub implements WatcherOwner {
         this.setSynced(w, false);
         w.nextRev = Math.min(w.nextRev, this.source.currentRev + 1);
       }
-      void this.catchUp(w);
+      this.catchUp(w);
     }
   }
 
   drained(w: Watcher): void {
-    if (!w.synced && !w.catchingUp && !w.done) void this.catchUp(w);
+    if (!w.synced && !w.catchingUp && !w.done) this.catchUp(w);
   }
 
   removed(w: Watcher): void {

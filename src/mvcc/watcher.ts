@@ -44,6 +44,7 @@ export class Watcher implements AsyncIterableIterator<WatchResponse, undefined> 
   private ended = false;
   private readonly owner: WatcherOwner;
   private readonly capacity: number;
+  private readonly cleanups: (() => void)[] = [];
 
   /** @internal Created by the hub. */
   constructor(
@@ -105,12 +106,19 @@ export class Watcher implements AsyncIterableIterator<WatchResponse, undefined> 
     if (this.buf.length === 0) this.end();
   }
 
+  /** @internal Run `fn` once when the watch ends (listener cleanup). */
+  onEnd(fn: () => void): void {
+    if (this.ended) fn();
+    else this.cleanups.push(fn);
+  }
+
   private end(): void {
     if (this.ended) return;
     this.ended = true;
     this.ending = true;
     this.buf.length = 0;
     this.owner.removed(this);
+    for (const fn of this.cleanups.splice(0)) fn();
     for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
   }
 
@@ -127,13 +135,12 @@ export class Watcher implements AsyncIterableIterator<WatchResponse, undefined> 
   next(): Promise<IteratorResult<WatchResponse, undefined>> {
     const r = this.buf.shift();
     if (r !== undefined) {
-      if (this.ending && this.buf.length === 0) {
-        this.ended = true;
-      } else this.owner.drained(this);
+      if (this.ending && this.buf.length === 0) this.end();
+      else this.owner.drained(this);
       return Promise.resolve({ value: r, done: false });
     }
     if (this.ended || this.ending) {
-      this.ended = true;
+      this.end();
       return Promise.resolve({ value: undefined, done: true });
     }
     return new Promise((resolve) => {
