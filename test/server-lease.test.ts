@@ -151,3 +151,22 @@ test('R7.7 a new leader extends leases: remaining = full TTL + election timeout;
   leader = target;
   follower = cluster.nodes.find((n) => n !== leader) as StrataNode;
 });
+
+test('R7.8 with checkpoints, a new leader continues from the checkpointed remaining TTL', async () => {
+  const c = await LocalCluster.start({ size: 3, tickMs: 50, nodeOptions: { leaseCheckpointIntervalMs: 400 } });
+  try {
+    const l0 = await c.waitForLeader();
+    const lease = await l0.lease.grant(8);
+    await sleep(2500);
+    const target = c.nodes.find((n) => n !== l0) as StrataNode;
+    await l0.moveLeader(target.id);
+    await c.waitForLeader();
+    const t = await target.lease.timeToLive(lease.id);
+    assert.ok(t.ttl <= 7, `restarts from the checkpoint (~5.5 s + 0.5 s), not the full 8 s (${t.ttl})`);
+    assert.ok(t.ttl >= 4, `and still extends it (${t.ttl})`);
+    const ka = await target.lease.keepAliveOnce(lease.id);
+    assert.equal(ka.ttl, 8, 'a renewal clears the checkpoint');
+  } finally {
+    await c.close();
+  }
+});
