@@ -99,6 +99,8 @@ export class MVCCStore implements TxnContext, WatchSource {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private failed: unknown;
+  /** Bumped by restore(): background work of the replaced state stops. */
+  private epoch = 0;
   /** Decoded records by main * CACHE_SUBS + sub (young and old generation). */
   private cache = new Map<number, KeyValue>();
   private oldCache = new Map<number, KeyValue>();
@@ -414,10 +416,11 @@ export class MVCCStore implements TxnContext, WatchSource {
   }
 
   private async physicalCompact(rev: number, keep: RevSet): Promise<void> {
+    const epoch = this.epoch;
     const deleted = await physicalCompact(this.backend, rev, keep, {
       batch: this.compactionBatch,
       pauseMs: this.compactionPauseMs,
-      stopped: () => this.closed,
+      stopped: () => this.closed || epoch !== this.epoch,
       persist: (w) => this.persist(w),
     });
     if (deleted < 0) return;
@@ -583,6 +586,7 @@ export class MVCCStore implements TxnContext, WatchSource {
     this.check();
     const snap = readSnapshot(await collect(data));
     this.check();
+    this.epoch++;
     const cleared = this.backend.clear();
     const written = this.persist({
       records: snap.records,
