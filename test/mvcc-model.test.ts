@@ -338,7 +338,7 @@ function run(m: Model, tx: Tx, t: { success?: TxnOp[]; failure?: TxnOp[] }, p: P
     if ('put' in o) responses.push({ put: tx.put(unbin(o.put.key as Uint8Array), String(o.put.value), o.put) });
     else if ('deleteRange' in o) responses.push({ deleteRange: tx.del(spanOf(o.deleteRange), o.deleteRange.prevKv === true) });
     else if ('range' in o) responses.push({ range: m.range(spanOf(o.range), o.range, { state: tx.state, rev: tx.rev }) });
-    else responses.push({ txn: run(m, tx, o.txn, p.nested[i]!) });
+    else responses.push({ txn: { ...run(m, tx, o.txn, p.nested[i]!), revision: 0 } }); // R4.8: etcd leaves nested headers empty
   });
   return { succeeded: p.ok, responses, revision: tx.rev };
 }

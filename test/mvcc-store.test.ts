@@ -256,13 +256,16 @@ test('R4.5/R4.6/R4.7/R4.8: branches, nested txns, reads see earlier ops, one rev
   });
   assert.equal(res.succeeded, true);
   assert.equal(res.revision, 3);
-  const [put, range, nested, del] = res.responses as [{ put: { revision: number; prevKv: KeyValue } }, { range: { kvs: KeyValue[]; revision: number } }, { txn: { succeeded: boolean } }, { deleteRange: { deleted: number } }];
+  const [put, range, nested, del] = res.responses as [{ put: { revision: number; prevKv: KeyValue } }, { range: { kvs: KeyValue[]; revision: number } }, { txn: { succeeded: boolean; revision: number } }, { deleteRange: { deleted: number; revision: number } }];
   assert.equal(put.put.revision, 3);
   assert.equal(str(put.put.prevKv.value), '0');
   assert.equal(str(range.range.kvs[0]!.value), '1', 'range sees the earlier put');
   assert.equal(range.range.kvs[0]!.modRevision, 3);
   assert.equal(nested.txn.succeeded, true);
+  assert.equal(nested.txn.revision, 0, 'R4.8: a nested txn header is empty in etcd');
+  assert.equal(range.range.revision, 3, 'inner results carry the txn view revision');
   assert.equal(del.deleteRange.deleted, 0);
+  assert.equal(del.deleteRange.revision, 3);
   const n = await s.range('n');
   assert.equal(str(n.kvs[0]!.value), 'yes');
   assert.equal(n.kvs[0]!.modRevision, 3);

@@ -253,7 +253,8 @@ function runOps(wt: WriteTxn, t: NTxn, path: Path): TxnResult {
         responses.push({ deleteRange: wt.deleteRange(op) });
         break;
       case 'txn':
-        responses.push({ txn: runOps(wt, op, path.nested[i]!) });
+        // etcd leaves a nested Txn's header empty: its revision reads 0 (R4.8).
+        responses.push({ txn: { ...runOps(wt, op, path.nested[i]!), revision: 0 } });
         break;
     }
   }

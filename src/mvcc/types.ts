@@ -145,8 +145,10 @@ export type TxnResponse =
   | { txn: TxnResult };
 
 /**
- * Result of a Txn (R4.8). Only the top-level `revision` has meaning; nested
- * results carry the revision of the Txn's view at the time they ran.
+ * Result of a Txn (R4.8). Only the top-level `revision` has meaning: as in
+ * etcd, a nested Txn's result has revision 0, while the Put, Range and
+ * DeleteRange results inside a Txn carry the revision of the Txn's view
+ * when they ran (the new revision once the Txn has changed something).
  */
 export interface TxnResult {
   succeeded: boolean;
