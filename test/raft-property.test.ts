@@ -286,6 +286,7 @@ function settleAndCommit(sim: Sim, seed: number): boolean {
     while (sim.pool.length > 0) {
       const m = sim.pool.shift()!;
       sim.nodes.get(m.to)!.node.step(m);
+      if (m.type === MessageType.MsgSnap) sim.nodes.get(m.from)!.node.reportSnapshot(m.to, true);
       flush(sim);
     }
     const v = check(sim);

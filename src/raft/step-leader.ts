@@ -62,6 +62,10 @@ export function stepLeader(r: Raft, m: Message): void {
           // The snapshot got the follower far enough to replicate from our log.
           pr.becomeProbe();
           pr.becomeReplicate();
+        } else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+          // The snapshot was applied but we compacted past it meanwhile:
+          // probe again, which sends a newer snapshot (no report needed).
+          pr.becomeProbe();
         } else if (pr.state === 'replicate') {
           pr.inflights.freeLE(m.index);
         }
