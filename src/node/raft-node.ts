@@ -28,6 +28,7 @@ import type {
   ConfChangeSingle,
   ConfState,
   Entry,
+  Message,
   NodeId,
   ReadState,
   Ready,
@@ -565,6 +566,12 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private async handleReady(raw: RawNode, rd: Ready): Promise<void> {
     if (rd.softState !== undefined) this.onSoftState(rd.softState);
     const snap = rd.snapshot !== undefined && rd.snapshot.metadata.index > 0 ? rd.snapshot : undefined;
+    // A leader may replicate in parallel with its own write (etcd does): its
+    // messages carry no vote or term change, and a commit index that depends on
+    // these entries can only go out in a later Ready, after this write is durable.
+    const early =
+      this.role === StateRole.Leader && rd.messages.length > 0 && (rd.hardState === undefined || rd.hardState.term === this.term);
+    if (early) this.sendMessages(raw, rd.messages);
     if (rd.hardState !== undefined || rd.entries.length > 0 || snap !== undefined) {
       await this.storage.save({
         ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
@@ -582,18 +589,20 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       this.observer?.persisted?.(this.id, rd.hardState, rd.entries, snap);
       if (rd.entries.length > 0) this.noteOwnEntries(rd.entries);
     }
-    if (rd.messages.length > 0) {
-      this.transport.send(rd.messages);
-      if (this.transport.onSnapshotStatus === undefined) {
-        // Without transport feedback, report a sent snapshot as delivered so the
-        // follower's progress leaves the snapshot state (a loss is then probed).
-        for (const m of rd.messages) if (m.snapshot !== undefined) this.inbox.push(() => raw.reportSnapshot(m.to, true));
-      }
-    }
+    if (!early && rd.messages.length > 0) this.sendMessages(raw, rd.messages);
     if (snap !== undefined && snap.metadata.index > this.applied) await this.installSnapshot(snap);
     if (rd.committedEntries.length > 0) await this.applyCommitted(rd.committedEntries);
     if (rd.readStates.length > 0) this.onReadStates(rd.readStates);
     this.resolveReads();
+  }
+
+  private sendMessages(raw: RawNode, messages: readonly Message[]): void {
+    this.transport.send(messages);
+    if (this.transport.onSnapshotStatus === undefined) {
+      // Without transport feedback, report a sent snapshot as delivered so the
+      // follower's progress leaves the snapshot state (a loss is then probed).
+      for (const m of messages) if (m.snapshot !== undefined) this.inbox.push(() => raw.reportSnapshot(m.to, true));
+    }
   }
 
   private onSoftState(ss: SoftState): void {
@@ -770,7 +779,10 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     await this.storage.save({ snapshot: snap });
     if (this.stopped) return;
     this.snapshotIndex = index;
-    const compactTo = index - this.catchUp;
+    // Keep a margin for slow followers, but never the very first entries: the
+    // initial configuration lives only in the bootstrap snapshot, so a member
+    // that joins with an empty log must be sent a snapshot, not entry 1.
+    const compactTo = Math.max(1, index - this.catchUp);
     if (compactTo >= this.logStore.firstIndex()) this.logStore.compact(compactTo);
     try {
       await this.storage.compact(index);

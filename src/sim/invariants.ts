@@ -13,10 +13,12 @@
  * - Commit index monotonic per member incarnation.
  * - No acknowledged proposal lost: an acknowledged entry is what every member
  *   applies at its index.
+ * - Configuration agreement: every member reaches the same configuration by
+ *   applying the same conf-change entry.
  */
 import type { RaftNode } from '../node/raft-node.ts';
-import { StateRole } from '../raft/types.ts';
-import type { Entry, HardState, NodeId, Snapshot } from '../raft/types.ts';
+import { EntryType, StateRole } from '../raft/types.ts';
+import type { ConfState, Entry, HardState, NodeId, Snapshot } from '../raft/types.ts';
 
 /** A violated invariant. */
 export interface Violation {
@@ -70,6 +72,7 @@ export class SafetyChecker {
   readonly leaders = new Map<number, NodeId>();
 
   private readonly applied = new Map<number, Recorded>();
+  private readonly confAt = new Map<number, string>();
   private readonly acked = new Map<number, Recorded>();
   private readonly logs = new Map<number, LogRecord[]>();
   private readonly lastApplied = new Map<NodeId, number>();
@@ -135,8 +138,19 @@ export class SafetyChecker {
     }
   }
 
-  /** Hook: a member applied committed entries. */
-  appliedEntries(id: NodeId, entries: readonly Entry[]): void {
+  /**
+   * Hook: a member applied committed entries. `config` is its configuration
+   * after them: when the last entry is a conf change, every member must reach
+   * the same configuration at that index (configuration agreement).
+   */
+  appliedEntries(id: NodeId, entries: readonly Entry[], config?: ConfState): void {
+    const lastEntry = entries[entries.length - 1];
+    if (config !== undefined && lastEntry !== undefined && lastEntry.type === EntryType.ConfChange) {
+      const key = `${[...config.voters].sort((a, b) => a - b).join(',')}|${[...config.learners].sort((a, b) => a - b).join(',')}|${[...config.votersOutgoing].sort((a, b) => a - b).join(',')}`;
+      const prev = this.confAt.get(lastEntry.index);
+      if (prev === undefined) this.confAt.set(lastEntry.index, key);
+      else if (prev !== key) this.fail('configuration-agreement', `member ${id} reached configuration ${key} at index ${lastEntry.index}, another member ${prev}`);
+    }
     let last = this.lastApplied.get(id) ?? 0;
     for (const e of entries) {
       if (e.index !== last + 1) {

@@ -100,7 +100,7 @@ export function drawProfile(rng: SeededRandom): FaultProfile {
     slowDiskRate: on() ? rng.pick([0.05, 0.2, 0.5]) : 0,
     slowDiskMs: rng.pick([20, 100, 400]),
     clockSkew: on() ? rng.pick([0.05, 0.15, 0.3]) : 0,
-    membershipRate: rng.pick([0.005, 0.02]),
+    membershipRate: rng.pick([0.01, 0.03, 0.06]),
   };
 }
 

@@ -237,7 +237,7 @@ export class Simulation {
       },
       applied: (id: NodeId, entries: readonly Entry[]) => {
         this.touched.add(id);
-        this.checker.appliedEntries(id, entries);
+        this.checker.appliedEntries(id, entries, this.hosts.get(id)?.node?.configuration);
         this.trace.record(this.clock.now(), id, 'apply', { from: entries[0]?.index, to: entries[entries.length - 1]?.index });
       },
       restored: (id: NodeId, snap: Snapshot) => {
