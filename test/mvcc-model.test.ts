@@ -67,6 +67,8 @@ const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /** The reference: an array of all states, state[r] is the key space at revision r. */
 class Model {
   states: State[] = [new Map(), new Map()];
+  /** Every watch event so far (R6.5: revision order, operation order inside a revision). */
+  events: { type: 'put' | 'delete'; kv: MKV; prevKv?: MKV }[] = [];
   /** etcd's compactMainRev: -1 before the first compaction (R5.1: Compact(0) then succeeds once). */
   compactRev = -1;
   get rev(): number {
@@ -142,18 +144,32 @@ class Tx {
       lease: o.ignoreLease && prev ? prev.lease : (o.lease ?? 0),
     });
     this.changed = true;
+    this.events.push({ type: 'put', kv: this.state.get(key)! });
     return o.prevKv && prev ? { revision: rev, prevKv: prev } : { revision: rev };
   }
   del(s: SpanSpec, prevKv: boolean): { deleted: number; prevKvs?: MKV[]; revision: number } {
     const victims = select(this.state, s);
-    for (const kv of victims) this.state.delete(kv.key);
+    for (const kv of victims) {
+      this.state.delete(kv.key);
+      this.events.push({ type: 'delete', kv: { key: kv.key, value: '', createRevision: 0, modRevision: this.m.rev + 1, version: 0, lease: 0 } });
+    }
     if (victims.length > 0) this.changed = true;
     const r: { deleted: number; prevKvs?: MKV[]; revision: number } = { deleted: victims.length, revision: this.rev };
     if (prevKv) r.prevKvs = victims;
     return r;
   }
+  /** Watch events of this write, in operation order (R4.7, R6.4). */
+  events: { type: 'put' | 'delete'; kv: MKV; prevKv?: MKV }[] = [];
   commit(): void {
-    if (this.changed) this.m.states.push(this.state);
+    if (!this.changed) return;
+    // R6.6: prev_kv is the key's state at rev - 1, for every event but a creation.
+    const before = this.m.cur;
+    for (const e of this.events) {
+      const prev = before.get(e.kv.key);
+      if (prev && !(e.type === 'put' && e.kv.createRevision === e.kv.modRevision)) e.prevKv = prev;
+    }
+    this.m.events.push(...this.events);
+    this.m.states.push(this.state);
   }
 }
 
@@ -455,6 +471,12 @@ test('model: random operations on memory and LevelDB stores match the reference 
       const mem = await openMVCCStore({ cacheEntries: 3 }); // tiny cache: exercise eviction and backend reads
       const levelPath = path.join(dir, `run${run}`);
       let lvl = await openMVCCStore({ path: levelPath });
+      // A watch over every key on the memory store, consumed as it goes (R6.4–R6.6).
+      const watched: unknown[] = [];
+      const watcher = mem.watch('', { prefix: true, prevKv: true });
+      const consuming = (async () => {
+        for await (const r of watcher) for (const e of r.events) watched.push(normalizeResult(e));
+      })();
       for (let i = 0; i < steps; i++) {
         const op = gen(rng, m.rev, m.compactRev, true);
         const where = `seed=${seed} run=${run} step=${i} op=${JSON.stringify(op, (_k, v: unknown) => (v instanceof Uint8Array ? unbin(v) : v))}`;
@@ -481,6 +503,11 @@ test('model: random operations on memory and LevelDB stores match the reference 
         const want = normalizeResult(m.range({ key: '\0', fromKey: true }, { revision: r }));
         assert.deepEqual(normalizeResult(await lvl.range('', { fromKey: true, revision: r })), want, `seed=${seed} final read at ${r}`);
       }
+      for (let spin = 0; watched.length < m.events.length && spin < 200; spin++) await new Promise((res) => setTimeout(res, 5));
+      assert.deepEqual(watched, m.events, `seed=${seed} run=${run}: watch events`);
+      tally.set('watch events', (tally.get('watch events') ?? 0) + watched.length);
+      watcher.cancel();
+      await consuming;
       const snap = await lvl.snapshot();
       const restored = await openMVCCStore();
       await restored.restore(snap);
