@@ -239,3 +239,58 @@ test('learners (issue #2): replicate the log, never campaign, never vote-count o
   const p = net.node(1).status().progress.get(3)!;
   assert.deepEqual([p.isLearner, p.match], [true, 3]);
 });
+
+/** A lone leader of {1,2,3} at term 2 with log [1] + no-op, after its first Ready. */
+function loneLeader(opts = {}) {
+  const n = lone(1, storeWith(V3, [1], { term: 1 }), opts);
+  n.node.campaign();
+  n.node.step(msg({ type: T.MsgVoteResp, from: 2, to: 1, term: 2 }));
+  drainReady(n);
+  return n;
+}
+
+test('flow control (issue #2): a probing follower gets one MsgApp per heartbeat round', () => {
+  const n = loneLeader();
+  for (const d of ['a', 'b', 'c']) n.node.propose(enc(d));
+  assert.deepEqual(drainReady(n).filter((m) => m.to === 2), [], 'paused: the no-op MsgApp is still unanswered');
+  n.node.step(msg({ type: T.MsgHeartbeatResp, from: 2, to: 1, term: 2 }));
+  const out = drainReady(n).filter((m) => m.to === 2).map(brief);
+  assert.deepEqual(out, [{ type: T.MsgApp, from: 1, to: 2, term: 2, index: 1, logTerm: 1, entries: [[2, 2], [3, 2], [4, 2], [5, 2]] }]);
+  n.node.propose(enc('d'));
+  assert.deepEqual(drainReady(n).filter((m) => m.to === 2), [], 'paused again until an answer');
+  assert.equal(n.node.status().progress.get(2)!.state, 'probe');
+});
+
+test('flow control (issue #2): replicate streams within maxInflightMsgs; an ack reopens the window', () => {
+  const n = loneLeader({ maxInflightMsgs: 2 });
+  n.node.step(msg({ type: T.MsgAppResp, from: 3, to: 1, term: 2, index: 2 }));
+  assert.equal(n.node.status().progress.get(3)!.state, 'replicate');
+  drainReady(n);
+  const sent: number[][] = [];
+  for (const d of ['a', 'b', 'c', 'd']) {
+    n.node.propose(enc(d));
+    for (const m of drainReady(n)) if (m.to === 3 && m.type === T.MsgApp) sent.push(m.entries.map((e) => e.index));
+  }
+  assert.deepEqual(sent, [[3], [4]], 'two in flight, then the window is full');
+  n.node.step(msg({ type: T.MsgAppResp, from: 3, to: 1, term: 2, index: 4 }));
+  const more = drainReady(n).filter((m) => m.to === 3 && m.type === T.MsgApp).map((m) => m.entries.map((e) => e.index));
+  assert.deepEqual(more, [[5, 6]], 'the rest goes in one MsgApp once the window opens');
+});
+
+test('flow control (issue #2): MsgApp batches are capped by maxSizePerMsg (data + 16 bytes per entry)', () => {
+  const n = loneLeader({ maxSizePerMsg: 300 });
+  n.node.step(msg({ type: T.MsgAppResp, from: 3, to: 1, term: 2, index: 2 }));
+  drainReady(n);
+  // Five 100-byte entries proposed together: 116 + 116 <= 300 < 3 * 116.
+  n.node.proposeBatch(Array.from({ length: 5 }, () => new Uint8Array(100)));
+  const batches = drainReady(n).filter((m) => m.to === 3 && m.type === T.MsgApp).map((m) => m.entries.map((e) => e.index));
+  assert.deepEqual(batches, [[3, 4], [5, 6], [7]]);
+});
+
+test('flow control (issue #2): a follower whose MsgApp was reported unreachable falls back to probing', () => {
+  const n = loneLeader();
+  n.node.step(msg({ type: T.MsgAppResp, from: 3, to: 1, term: 2, index: 2 }));
+  assert.equal(n.node.status().progress.get(3)!.state, 'replicate');
+  n.node.reportUnreachable(3);
+  assert.equal(n.node.status().progress.get(3)!.state, 'probe');
+});

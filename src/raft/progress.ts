@@ -29,6 +29,8 @@ export class Progress {
    * inflight window is full.
    */
   msgAppFlowPaused = false;
+  /** Highest commit index sent to the peer (to skip redundant empty MsgApps). */
+  sentCommit = 0;
   /** Tracked but never counted in quorums. */
   isLearner: boolean;
   readonly inflights: Inflights;
@@ -47,6 +49,7 @@ export class Progress {
     p.pendingSnapshot = this.pendingSnapshot;
     p.recentActive = this.recentActive;
     p.msgAppFlowPaused = this.msgAppFlowPaused;
+    p.sentCommit = this.sentCommit;
     return p;
   }
 

@@ -426,7 +426,17 @@ export class Raft {
     this.pendingBcast = false;
     this.pendingCommitBcast = false;
     if (this.state !== StateRole.Leader) return;
-    for (const id of this.trk.progress.keys()) if (id !== this.id) maybeSendAppend(this, id, withCommit);
+    const commit = this.raftLog.committed;
+    for (const [id, pr] of this.trk.progress) {
+      if (id === this.id) continue;
+      // An empty MsgApp only if this follower was not yet sent the commit index.
+      if (maybeSendAppend(this, id, withCommit && pr.sentCommit < commit)) {
+        // Stream the rest in further batches while the window allows (replicate only).
+        while (pr.state === 'replicate' && maybeSendAppend(this, id, false)) {
+          /* keep sending */
+        }
+      }
+    }
   }
 
   /** Advance the commit index to what a quorum holds, if that entry is of the current term. */

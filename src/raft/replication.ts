@@ -44,6 +44,7 @@ export function maybeSendAppend(r: Raft, to: NodeId, sendIfEmpty: boolean): bool
     ...(boot !== undefined ? { snapshot: boot } : {}),
   });
   pr.sentEntries(ents.length, ents.length === 0 ? 0 : entriesSize(ents));
+  if (rl.committed > pr.sentCommit) pr.sentCommit = rl.committed;
   return true;
 }
 
