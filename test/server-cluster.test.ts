@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '../src/server/local-cluster.ts';
+import { StrataNode as Node } from '../src/server/strata-node.ts';
+import { TcpTransport } from '../src/transport/tcp.ts';
 import { isStrataError } from '../src/errors.ts';
 import type { StrataNode } from '../src/server/strata-node.ts';
 
@@ -182,5 +184,21 @@ test('R7.6 nothing expires while there is no leader; the next leader extends the
     assert.equal((await survivor.get('/nl/k')).count, 0, 'expires once a leader has it');
   } finally {
     await c.close();
+  }
+});
+
+test('StrataNode over TcpTransport: three members on loopback agree (any Transport works)', async () => {
+  const transports = await Promise.all([1, 2, 3].map((id) => TcpTransport.listen({ id, port: 0 })));
+  const cluster = transports.map((t, i) => ({ name: `tcp${i + 1}`, id: t.id, peerURLs: [`tcp://${t.address()}`] }));
+  const nodes = await Promise.all(transports.map((t, i) => Node.open({ name: `tcp${i + 1}`, initialCluster: cluster, transport: t, tickMs: 50 })));
+  try {
+    const end = performance.now() + 10_000;
+    while (!nodes.some((n) => n.isLeader) && performance.now() < end) await sleep(20);
+    const w = await nodes[0]!.put('/tcp/k', 'over tcp');
+    for (const n of nodes) assert.equal(dec((await n.get('/tcp/k')).kvs[0]?.value), 'over tcp');
+    const hashes = await Promise.all(nodes.map((n) => n.hashKV(w.revision)));
+    assert.equal(new Set(hashes.map((h) => h.hash)).size, 1);
+  } finally {
+    await Promise.all(nodes.map((n) => n.close()));
   }
 });

@@ -49,6 +49,14 @@ import type {
   TxnResponse,
 } from './types.ts';
 
+/** A peer URL as a transport address: `tcp://h:p/x` → `h:p` (memory URLs keep their host part). */
+function peerAddress(url: string): string {
+  const i = url.indexOf('://');
+  const rest = i >= 0 ? url.slice(i + 3) : url;
+  const slash = rest.indexOf('/');
+  return slash >= 0 ? rest.slice(0, slash) : rest;
+}
+
 function hasWrite(req: TxnRequest): boolean {
   const ops = [...(req.success ?? []), ...(req.failure ?? [])];
   return ops.some((op) => 'put' in op);
@@ -152,7 +160,15 @@ export class StrataNode {
       ...(options.snapshotCount !== undefined ? { snapshotCount: options.snapshotCount } : {}),
       ...(options.requestTimeoutTicks !== undefined ? { requestTimeoutTicks: options.requestTimeoutTicks } : {}),
     });
-    for (const m of members) if (m.id !== me.id) options.transport.addPeer(m.id, m.peerURLs[0] ?? '');
+    for (const m of members) {
+      if (m.id === me.id) continue;
+      const address = peerAddress(m.peerURLs[0] ?? '');
+      try {
+        options.transport.addPeer(m.id, address);
+      } catch (err) {
+        log.server('peer %s: address %s not usable by the transport: %O', m.name, address, err);
+      }
+    }
     const core = new ServerCore(raft, store, lessor, sm, clock, {
       name: me.name,
       memberId: me.id,
