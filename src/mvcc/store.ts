@@ -13,7 +13,7 @@ import { decode, encode } from '../codec/index.ts';
 import { strataError } from '../errors.ts';
 import { RealClock } from '../util/clock.ts';
 import { log } from '../util/log.ts';
-import { MemoryBackend, type Backend, type BackendRecord } from './backend.ts';
+import { MemoryBackend, type Backend, type BackendRecord, type BackendWrite } from './backend.ts';
 import { bytesToStr, strToBytes, toBytes } from './bytes.ts';
 import { hashAll, hashKV, keepAt } from './hash.ts';
 import type { IndexEntry } from './key-index.ts';
@@ -279,17 +279,20 @@ export class MVCCStore implements TxnContext, WatchSource {
 
   /** Make a write transaction's changes current and durable (one batch, R1.3, R1.4). */
   private commit(wt: WriteTxn, appliedIndex?: number): Promise<void> {
-    const meta: [string, Uint8Array][] | undefined = appliedIndex === undefined ? undefined : [[META_APPLIED, encode(appliedIndex)]];
-    if (wt.records.length === 0) return meta === undefined ? Promise.resolve() : this.persist({ meta });
-    this.curRev = wt.beginRev + 1;
-    wt.written((sub, kv) => {
-      if (sub < CACHE_SUBS) this.remember(this.curRev * CACHE_SUBS + sub, kv);
-    });
-    this.hub.notify(this.curRev, wt.events);
-    return meta === undefined ? this.persist({ records: wt.records }) : this.persist({ records: wt.records, meta });
+    const w: BackendWrite = {};
+    if (appliedIndex !== undefined) w.meta = [[META_APPLIED, encode(appliedIndex)]];
+    if (wt.records.length > 0) {
+      this.curRev = wt.beginRev + 1;
+      wt.written((sub, kv) => {
+        if (sub < CACHE_SUBS) this.remember(this.curRev * CACHE_SUBS + sub, kv);
+      });
+      this.hub.notify(this.curRev, wt.events);
+      w.records = wt.records;
+    }
+    return w.records === undefined && w.meta === undefined ? Promise.resolve() : this.persist(w);
   }
 
-  private persist(w: Parameters<Backend['write']>[0]): Promise<void> {
+  private persist(w: BackendWrite): Promise<void> {
     return this.backend.write(w).catch((err: unknown) => {
       this.failed ??= err;
       throw err;
