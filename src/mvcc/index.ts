@@ -2,7 +2,15 @@
  * Strata's MVCC store: etcd's multi-version key-value store with
  * revisions, transactions, compaction, watches, HashKV and snapshots.
  *
- * Entry point: {@link openMVCCStore}. Notes for the server:
+ * Entry point: {@link openMVCCStore} (memory without `path`, classic-level
+ * with it). Operations return promises; each one takes effect, in call
+ * order, when it is called (the promise settles once its batch is in the
+ * backend), so un-awaited calls still apply in order. Errors are promise
+ * rejections with `StrataError` codes, except `watch()`, which throws at
+ * once for a bad request. Returned key-values are copies; watch events are
+ * shared by all watchers and must not be mutated.
+ *
+ * Notes for the server:
  * - Leases: the store records lease ids on keys and checks existence only
  *   through the optional `leaseExists` hook (without it any non-zero lease
  *   is accepted). `store.keysForLease(id)` lists attached keys;
