@@ -1,9 +1,11 @@
 // Property test (issue #2): random message loss, duplication and reordering,
-// partitions and crash-restarts among 3 and 5 RawNodes with proposals,
-// checking after every step: election safety (at most one leader per term),
-// log matching, leader completeness and state-machine safety. Prints its
-// seeds; `SEED=n` reruns one seed. A second test plants the core's test
-// faults and checks that these invariants catch them.
+// partitions, crash-restarts, snapshots with compaction, leader transfers and
+// ReadIndex among 3 and 5 RawNodes with proposals (and, for issue #5, random
+// membership changes), checking after every step: election safety (at most
+// one leader per term), log matching, leader completeness, state-machine
+// safety, identical configs after each conf change, and ReadIndex safety.
+// Prints its seeds; `SEED=n` reruns one seed. A last test plants the core's
+// test faults and checks that these invariants catch them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfChangeTransition, ConfChangeType, LogStore, MessageType, RawNode, bootstrapSnapshot, EntryType, StateRole } from '../src/raft/index.ts';
@@ -46,11 +48,15 @@ interface Sim {
   maxCommit: number;
   /** Configuration after each applied conf change entry (must agree on all nodes). */
   confAt: Map<number, string>;
+  /** A violation found while handling a Ready (config divergence, stale read). */
   confViolation: string | undefined;
   confChanges: number;
   /** State-machine contents of each snapshot taken, by id (the snapshot's data). */
   snapData: Map<number, Entry[]>;
   snapshots: number;
+  /** Read requests: context -> highest commit index known anywhere when issued. */
+  reads: Map<string, number>;
+  readsServed: number;
 }
 
 type Faults = RaftConfig['testFaults'];
@@ -85,6 +91,13 @@ function flush(sim: Sim): void {
           if (known === undefined) sim.confAt.set(e.index, cs);
           else if (known !== cs) sim.confViolation = `config after entry ${e.index} differs on ${id}: ${cs} vs ${known}`;
         }
+      }
+      for (const rs of rd.readStates) {
+        // ReadIndex safety: the read index covers every commit known when the read was issued.
+        const known = sim.reads.get(dec(rs.requestCtx));
+        if (known === undefined) sim.confViolation ??= `unknown read state ${dec(rs.requestCtx)}`;
+        else if (rs.index < known) sim.confViolation ??= `read ${dec(rs.requestCtx)} got index ${rs.index} < commit ${known} known when issued`;
+        sim.readsServed++;
       }
       for (const m of rd.messages) {
         if (!sim.cut.has(id) && !sim.cut.has(m.to)) sim.pool.push(m);
@@ -198,7 +211,7 @@ function run(seed: number, n: number, steps: number, faults?: Faults, membership
   const ids = Array.from({ length: n }, (_, i) => i + 1);
   // With membership changes, the cluster starts as {1,2,3}; the others join with empty logs.
   const initial = membership ? ids.slice(0, 3) : ids;
-  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(seed), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0, snapData: new Map(), snapshots: 0 };
+  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(seed), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0, snapData: new Map(), snapshots: 0, reads: new Map(), readsServed: 0 };
   for (const id of ids) {
     const store = new LogStore();
     if (initial.includes(id)) store.applySnapshot(bootstrapSnapshot(initial));
@@ -232,13 +245,20 @@ function run(seed: number, n: number, steps: number, faults?: Faults, membership
           lost(sim, m);
         }
       }
-    } else if (roll < 0.9) {
+    } else if (roll < 0.87) {
       const id = r.pick(ids);
       try {
         sim.nodes.get(id)!.node.propose(enc(`s${seed}p${sim.proposals++}`));
       } catch (err) {
         if (!isStrataError(err, 'ErrProposalDropped')) throw err;
       }
+    } else if (roll < 0.895) {
+      // A linearizable read: remember the highest commit index any node knows now.
+      const ctx = `r${sim.reads.size}`;
+      sim.reads.set(ctx, sim.maxCommit);
+      sim.nodes.get(r.pick(ids))!.node.readIndex(enc(ctx));
+    } else if (roll < 0.9) {
+      sim.nodes.get(r.pick(ids))!.node.transferLeader(r.pick(ids));
     } else if (membership && roll < 0.92) {
       proposeRandomConfChange(sim, ids);
     } else if (roll < 0.95) {
@@ -324,7 +344,8 @@ for (const n of [3, 5]) {
       assert.equal(violation, undefined, `seed ${seed}, step ${step}: ${violation}`);
       assert.ok(sim.maxCommit > 5, `seed ${seed}: the run made progress (commit ${sim.maxCommit})`);
       assert.ok(sim.leaders.size > 1, `seed ${seed}: several terms had leaders`);
-      t.diagnostic(`seed=${seed}: commit ${sim.maxCommit}, ${sim.leaders.size} terms with a leader, ${sim.snapshots} snapshots`);
+      t.diagnostic(`seed=${seed}: commit ${sim.maxCommit}, ${sim.leaders.size} terms with a leader, ${sim.snapshots} snapshots, ${sim.readsServed} reads served`);
+      assert.ok(sim.readsServed > 0, `seed ${seed}: some reads were served`);
       assert.ok(settleAndCommit(sim, seed), `seed ${seed}: after healing, a final proposal commits everywhere`);
     }
   });
@@ -345,7 +366,7 @@ test('property (issue #5): safety with random membership changes (joint, learner
 /** Two nodes campaign at once, then every message is delivered; returns the invariant check. */
 function race(faults: Faults): string | undefined {
   const ids = [1, 2, 3];
-  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(5), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0, snapData: new Map(), snapshots: 0 };
+  const sim: Sim = { nodes: new Map(), pool: [], cut: new Set(), rng: new SeededRandom(5), leaders: new Map(), committed: [], commitTerm: [], applied: [], proposals: 0, maxCommit: 0, confAt: new Map(), confViolation: undefined, confChanges: 0, snapData: new Map(), snapshots: 0, reads: new Map(), readsServed: 0 };
   for (const id of ids) {
     const store = new LogStore();
     store.applySnapshot(bootstrapSnapshot(ids));
