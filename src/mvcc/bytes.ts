@@ -10,13 +10,15 @@ const utf8 = new TextEncoder();
 /** An empty byte array (shared; never mutated). */
 export const EMPTY = new Uint8Array(0);
 
+/** A plain Uint8Array view of `b` (a Buffer becomes one, so results deep-equal Uint8Arrays). */
+export function plainView(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Convert an input to bytes; anything but a string or Uint8Array ⇒ ErrInvalidArgument. */
 export function toBytes(input: unknown, what: string): Uint8Array {
   if (typeof input === 'string') return utf8.encode(input);
-  if (input instanceof Uint8Array) {
-    // A Buffer is returned as a plain Uint8Array view so results compare deep-equal to Uint8Arrays.
-    return Object.getPrototypeOf(input) === Uint8Array.prototype ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  }
+  if (input instanceof Uint8Array) return plainView(input);
   throw strataError('ErrInvalidArgument', `${what} must be a string or Uint8Array`);
 }
 

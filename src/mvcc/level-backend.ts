@@ -11,6 +11,7 @@ import { ClassicLevel } from 'classic-level';
 import { strataError } from '../errors.ts';
 import { log } from '../util/log.ts';
 import type { Backend, BackendRecord, BackendWrite } from './backend.ts';
+import { plainView } from './bytes.ts';
 import { bytesToRev, revToBytes, type Revision } from './revision.ts';
 
 const REC = new Uint8Array([0x72]); // 'r'
@@ -35,11 +36,6 @@ function metaKey(name: string): Uint8Array {
   k[0] = META;
   k.set(n, 1);
   return k;
-}
-
-/** Plain Uint8Array view (classic-level hands out Buffers). */
-function view(b: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** LevelDB-backed {@link Backend}. Open with {@link LevelBackend.open}. */
@@ -69,7 +65,7 @@ export class LevelBackend implements Backend {
     await db.open();
     const b = new LevelBackend(db);
     for await (const [k, v] of db.iterator({ gte: new Uint8Array([META]), lt: new Uint8Array([META + 1]) })) {
-      b.meta.set(utf8d.decode(k.subarray(1)), view(v));
+      b.meta.set(utf8d.decode(k.subarray(1)), plainView(v));
     }
     log.mvcc('level backend opened at %s', path);
     return b;
@@ -79,7 +75,7 @@ export class LevelBackend implements Backend {
     const pending = this.overlay.get(main)?.[sub];
     if (pending !== undefined) return pending;
     const v = this.db.getSync(recKey(main, sub));
-    return v === undefined ? undefined : view(v);
+    return v === undefined ? undefined : plainView(v);
   }
 
   getMeta(name: string): Uint8Array | undefined {
@@ -181,7 +177,7 @@ export class LevelBackend implements Backend {
     const entries = await this.db.iterator({ gte: recKey(from.main, from.sub), lt: recKey(upper, 0), limit }).all();
     for (const [k, v] of entries) {
       const rev = bytesToRev(k, 1);
-      out.push({ main: rev.main, sub: rev.sub, value: view(v) });
+      out.push({ main: rev.main, sub: rev.sub, value: plainView(v) });
     }
     return out;
   }

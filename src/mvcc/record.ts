@@ -7,17 +7,13 @@
  */
 import { decode, encode } from '../codec/index.ts';
 import { strataError } from '../errors.ts';
+import { plainView } from './bytes.ts';
 import type { KeyValue } from './types.ts';
 
 /** A decoded record: a put (with its key-value) or a tombstone. */
 export type DecodedRecord = { tombstone: false; kv: KeyValue } | { tombstone: true; key: Uint8Array };
 
 type Wire = [Uint8Array] | [Uint8Array, Uint8Array, number, number, number];
-
-/** Plain Uint8Array view of decoder output (which may be a Buffer). */
-function view(b: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
 
 /** Encode a Put record. `kv.modRevision` is implied by the record's address. */
 export function encodePut(kv: KeyValue): Uint8Array {
@@ -33,7 +29,7 @@ export function encodeTombstone(key: Uint8Array): Uint8Array {
 export function decodeRecord(bytes: Uint8Array, modRevision: number): DecodedRecord {
   const w = decode<Wire>(bytes);
   if (!Array.isArray(w) || !(w[0] instanceof Uint8Array)) throw strataError('ErrCorrupt', 'bad mvcc record');
-  if (w.length === 1) return { tombstone: true, key: view(w[0]) };
+  if (w.length === 1) return { tombstone: true, key: plainView(w[0]) };
   const [key, value, createRevision, version, lease] = w;
-  return { tombstone: false, kv: { key: view(key), value: view(value), createRevision, modRevision, version, lease } };
+  return { tombstone: false, kv: { key: plainView(key), value: plainView(value), createRevision, modRevision, version, lease } };
 }

@@ -8,6 +8,7 @@
 import { decode, encode } from '../codec/index.ts';
 import { strataError } from '../errors.ts';
 import type { Backend, BackendRecord } from './backend.ts';
+import { plainView } from './bytes.ts';
 import type { RevSet } from './rev-set.ts';
 
 /** Decoded snapshot content. */
@@ -58,7 +59,7 @@ export function readSnapshot(bytes: Uint8Array): SnapshotData {
     const sub = w.records[i + 1];
     const value = w.records[i + 2];
     if (typeof main !== 'number' || typeof sub !== 'number' || !(value instanceof Uint8Array)) throw strataError('ErrCorrupt', 'bad snapshot record');
-    records.push({ main, sub, value: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) });
+    records.push({ main, sub, value: plainView(value) });
   }
   return { currentRev: w.currentRev, compactRev: w.compactRev, records };
 }
