@@ -8,17 +8,13 @@
  */
 import { crc32c } from '../codec/index.ts';
 import type { Backend } from './backend.ts';
+import { isTombstoneRecord } from './record.ts';
 import { RevSet } from './rev-set.ts';
 import { revToBytes } from './revision.ts';
 import type { TreeIndex } from './tree-index.ts';
 
 const BUCKET = new TextEncoder().encode('key');
 const BATCH = 10000;
-
-/** True if an encoded record is a tombstone (`[version byte, fixarray(1), …]`, see record.ts). */
-export function isTombstoneRecord(value: Uint8Array): boolean {
-  return value[1] === 0x91;
-}
 
 /** The records a compaction at `rev` keeps, tombstones excluded (etcd's Keep). */
 export function keepAt(index: TreeIndex, rev: number): RevSet {

@@ -33,3 +33,8 @@ export function decodeRecord(bytes: Uint8Array, modRevision: number): DecodedRec
   const [key, value, createRevision, version, lease] = w;
   return { tombstone: false, kv: { key: plainView(key), value: plainView(value), createRevision, modRevision, version, lease } };
 }
+
+/** True if encoded record bytes are a tombstone, without decoding: `[format version, msgpack fixarray(1), …]`. */
+export function isTombstoneRecord(bytes: Uint8Array): boolean {
+  return bytes[1] === 0x91;
+}
