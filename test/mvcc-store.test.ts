@@ -499,3 +499,36 @@ test('R4.9/R5.4: a Txn that deletes from a key ("\\0" range end) and re-puts a k
   assert.deepEqual(r.value!.events.map((e) => e.type), ['delete', 'put'], 'a watch from the compact revision sees the whole revision');
   w.cancel();
 });
+
+test('R1.3/R1.10: un-awaited writes apply in call order; group-committed LevelDB batches all survive close and reopen', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'strata-mvcc-'));
+  try {
+    let s = await openMVCCStore({ path: dir });
+    const pending: Promise<{ revision: number }>[] = [];
+    for (let i = 0; i < 500; i++) pending.push(s.put(`k${i % 50}`, `v${i}`));
+    pending.push(s.txn({ success: [{ deleteRange: { key: 'k1', prefix: true } }] }));
+    assert.equal(s.currentRevision, 502, 'state changes when the call is made');
+    const revs = (await Promise.all(pending)).map((r) => r.revision);
+    assert.deepEqual(revs, Array.from({ length: 501 }, (_, i) => i + 2));
+    const want = await s.hashKV();
+    const all = await s.range('k', { prefix: true });
+    await s.close();
+    s = await openMVCCStore({ path: dir });
+    assert.deepEqual(await s.hashKV(), want);
+    assert.deepEqual(await s.range('k', { prefix: true }), all);
+    await s.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('record encoding: tombstones are recognised without decoding', async () => {
+  const { encodePut, encodeTombstone, isTombstoneRecord, decodeRecord } = await import('../src/mvcc/record.ts');
+  const key = new TextEncoder().encode('k');
+  const put = encodePut({ key, value: new Uint8Array([1]), createRevision: 2, modRevision: 3, version: 2, lease: 7 });
+  const tomb = encodeTombstone(key);
+  assert.equal(isTombstoneRecord(put), false);
+  assert.equal(isTombstoneRecord(tomb), true);
+  assert.deepEqual(decodeRecord(put, 3), { tombstone: false, kv: { key, value: new Uint8Array([1]), createRevision: 2, modRevision: 3, version: 2, lease: 7 } });
+  assert.deepEqual(decodeRecord(tomb, 4), { tombstone: true, key });
+});
