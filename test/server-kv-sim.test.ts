@@ -32,7 +32,7 @@ test('same seed => same client history (deterministic run)', async () => {
 
 test('mutation check: stale (serializable) reads under faults are caught as not linearizable', async (t) => {
   let caught = 0;
-  for (let seed = 3; seed <= 4; seed++) {
+  for (const seed of [1, 2]) {
     const r = await runKvSimulation({ seed, durationMs: 8000, staleReads: true });
     t.diagnostic(`seed=${seed} ${r.linearizable}`);
     if (r.linearizable === 'not-linearizable') caught++;
