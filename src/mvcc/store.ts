@@ -462,7 +462,7 @@ export class MVCCStore implements TxnContext, WatchSource {
       noDelete: filters.includes('nodelete'),
       progressNotify: o.progressNotify === true,
     });
-    if (start < 0) w.finish({ events: [], revision: this.curRev, canceled: true, cancelReason: 'compacted' });
+    if (start < 0) w.finish({ events: [], revision: this.curRev, canceled: true, cancelReason: 'mvcc: required revision has been compacted' });
     const signal = o.signal;
     if (signal !== undefined) {
       if (signal.aborted) w.cancel();
