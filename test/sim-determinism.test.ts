@@ -4,11 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Simulation } from '../src/sim/simulation.ts';
 import { checkDeterminism } from '../src/sim/determinism.ts';
+import { proposeWorkload } from '../src/sim/workload.ts';
 import { baseSeed } from './sim-harness.ts';
 
 test('issue #8: the same seed twice gives the same traceHash and stats; different seeds differ', async (t) => {
   t.diagnostic(`seed=${baseSeed}`);
-  const run = async (seed: number) => new Simulation({ seed, nodes: 5, faults: 'all' }).run({ ticks: 120 });
+  const run = async (seed: number) => new Simulation({ seed, nodes: 5, faults: 'all', workload: proposeWorkload({ clients: 2, idleShare: 0.3 }) }).run({ ticks: 120 });
   const a = await run(baseSeed);
   const b = await run(baseSeed);
   assert.equal(a.traceHash, b.traceHash);

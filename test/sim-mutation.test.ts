@@ -6,11 +6,14 @@ import assert from 'node:assert/strict';
 import { Simulation } from '../src/sim/simulation.ts';
 import type { SimResult, SimulationOptions } from '../src/sim/simulation.ts';
 import { shrinkRun } from '../src/sim/shrink.ts';
+import { proposeWorkload } from '../src/sim/workload.ts';
 import { baseSeed } from './sim-harness.ts';
+
+const workload = proposeWorkload({ clients: 2, idleShare: 0.4, maxThinkTicks: 2 });
 
 async function firstFailure(options: Omit<SimulationOptions, 'seed'>, seeds: number, ticks: number): Promise<SimResult | undefined> {
   for (let seed = baseSeed; seed < baseSeed + seeds; seed++) {
-    const r = await new Simulation({ ...options, seed }).run({ ticks });
+    const r = await new Simulation({ workload, ...options, seed }).run({ ticks });
     if (!r.ok) return r;
   }
   return undefined;
@@ -24,12 +27,12 @@ test('issue #8 mutation: a node that votes twice in a term is caught (election s
 });
 
 test('issue #8 mutation: a leader that commits without a quorum is caught, and the failure shrinks', async (t) => {
-  const options = { nodes: 5, testFaults: { commitWithoutQuorum: true } } as const;
+  const options = { nodes: 5, workload, testFaults: { commitWithoutQuorum: true } } as const;
   const r = await firstFailure(options, 60, 150);
   assert.ok(r !== undefined, 'no violation found for commitWithoutQuorum');
   const v = r.violations[0]!;
   t.diagnostic(`seed=${r.seed}: ${v.invariant}: ${v.message} (${r.schedule.length} fault actions)`);
-  const s = await shrinkRun({ ...options, seed: r.seed }, { ticks: 150 }, r, { maxRuns: 40 });
+  const s = await shrinkRun({ ...options, seed: r.seed }, { ticks: 150 }, r, { maxRuns: 25 });
   assert.ok(s !== undefined);
   assert.ok(s.schedule.length <= r.schedule.length && s.ticks <= r.ticks);
   t.diagnostic(`shrunk to ${s.schedule.length} actions, ${s.ticks} ticks in ${s.runs} runs`);
