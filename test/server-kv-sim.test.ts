@@ -32,7 +32,8 @@ test('same seed => same client history (deterministic run)', async () => {
 
 test('mutation check: stale (serializable) reads under faults are caught as not linearizable', async (t) => {
   let caught = 0;
-  for (const seed of [1, 2]) {
+  // Stop at the first seed whose faults make a stale read visible.
+  for (let seed = 1; seed <= 8 && caught === 0; seed++) {
     const r = await runKvSimulation({ seed, durationMs: 8000, staleReads: true });
     t.diagnostic(`seed=${seed} ${r.linearizable}`);
     if (r.linearizable === 'not-linearizable') caught++;
