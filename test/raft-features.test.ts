@@ -294,3 +294,41 @@ test('flow control (issue #2): a follower whose MsgApp was reported unreachable 
   n.node.reportUnreachable(3);
   assert.equal(n.node.status().progress.get(3)!.state, 'probe');
 });
+
+test('RawNode (issue #2): Ready/advance cycle — nothing is reported twice, ready() before advance() throws', () => {
+  const n = lone(1, storeWith(V3, [1], { term: 1, commit: 1 }));
+  assert.equal(n.node.hasReady(), true, 'committed entry 1 awaits applying');
+  const rd = n.node.ready();
+  assert.deepEqual(rd.committedEntries.map((e) => e.index), [1]);
+  assert.throws(() => n.node.ready(), (e) => isStrataError(e, 'ErrInvalidArgument'));
+  assert.equal(n.node.hasReady(), false, 'the outstanding Ready is not reported again');
+  n.node.advance();
+  assert.equal(n.node.status().applied, 1);
+  assert.equal(n.node.hasReady(), false);
+  n.node.campaign();
+  const rd2 = n.node.ready();
+  assert.deepEqual(rd2.softState, { lead: 0, role: StateRole.Candidate });
+  assert.deepEqual(rd2.hardState, { term: 2, vote: 1, commit: 1 });
+  assert.equal(rd2.mustSync, true);
+  n.node.advance();
+  assert.deepEqual(n.store.initialState().hardState, { term: 2, vote: 1, commit: 1 }, 'advance records the hard state in the LogStore');
+  n.node.step(msg({ type: T.MsgVoteResp, from: 2, to: 1, term: 2 }));
+  const rd3 = n.node.ready();
+  assert.deepEqual(rd3.entries.map((e) => [e.index, e.term]), [[2, 2]], 'the no-op to persist');
+  assert.equal(rd3.hardState, undefined, 'term and vote unchanged');
+  n.node.advance();
+  assert.deepEqual([n.store.lastIndex(), n.store.term(2)], [2, 2], 'advance appended it to the LogStore');
+  assert.throws(() => n.node.readIndex(new Uint8Array(0)), (e) => isStrataError(e, 'ErrInvalidArgument'));
+});
+
+test('RawNode (issue #2): malformed or unknown-peer messages are dropped, never thrown', () => {
+  const n = lone(1, storeWith(V3, [1], { term: 1 }));
+  drainReady(n);
+  n.node.step(msg({ type: T.MsgApp, from: 2, to: 1, term: 1, index: 1, logTerm: 1, entries: [{ index: 5, term: 1, type: 0, data: enc('gap') }] }));
+  n.node.step(msg({ type: T.MsgApp, from: 2, to: 1, term: -1 }));
+  n.node.step(msg({ type: T.MsgAppResp, from: 9, to: 1, term: 1, index: 1 }));
+  n.node.step(msg({ type: T.MsgHup, from: 2, to: 1 }));
+  n.node.step(msg({ type: T.MsgProp, from: 2, to: 1, entries: [{ index: 0, term: 0, type: 0, data: enc('x') }] }));
+  assert.deepEqual(drainReady(n), []);
+  assert.deepEqual([n.node.status().term, n.node.status().lastIndex, n.node.status().role], [1, 1, StateRole.Follower]);
+});

@@ -227,3 +227,33 @@ test('membership (issue #5): a vote rejection carries the commit index, so an ou
   v.node.step(msg({ type: T.MsgVote, from: 1, to: 3, term: 2, index: 3, logTerm: 1 }));
   assert.deepEqual(drainReady(v).map(brief), [{ type: T.MsgVoteResp, from: 3, to: 1, term: 2, reject: true, commit: 4, logTerm: 1 }]);
 });
+
+test('membership (issue #5): a joining member gets the bootstrap config as an index-0 snapshot in its Ready (to persist)', () => {
+  const net = cluster([1, 2, 3], [4]);
+  const joiner = net.get(4);
+  joiner.readies = [];
+  net.node(1).proposeConfChange(simple(CT.AddNode, 4));
+  net.settle();
+  const first = joiner.readies.find((rd) => rd.snapshot !== undefined);
+  assert.ok(first !== undefined, 'a Ready carried a snapshot');
+  assert.deepEqual(first.snapshot!.metadata, { index: 0, term: 0, confState: cs([1, 2, 3]) });
+  assert.equal(first.mustSync, true);
+  assert.deepEqual(joiner.store.snapshot().metadata.confState, cs([1, 2, 3]), 'recorded in the LogStore');
+  assert.deepEqual(joiner.store.initialState().confState, cs([1, 2, 3, 4]), 'then the applied change');
+  assert.deepEqual(cfg(net, 4).voters, [1, 2, 3, 4]);
+});
+
+test('restart (issue #2, #5): a node rebuilt from its LogStore keeps term, vote, commit and config (joint too)', () => {
+  const net = cluster([1, 2, 3], [4]);
+  net.propose(1, 'a');
+  net.node(1).proposeConfChange({ transition: TR.JointExplicit, changes: [{ type: CT.AddNode, nodeId: 4 }] });
+  net.settle();
+  const before = net.node(2).status();
+  assert.deepEqual(before.config, { voters: [1, 2, 3, 4], votersOutgoing: [1, 2, 3], learners: [], learnersNext: [] });
+  const mb = net.get(2);
+  const restarted = net.add(2, mb.store); // a new RawNode on the same LogStore (applied defaults to the snapshot index 0)
+  const after = restarted.node.status();
+  assert.deepEqual([after.term, after.vote, after.commit, after.lastIndex], [before.term, before.vote, before.commit, before.lastIndex]);
+  assert.deepEqual(after.config, before.config, 'the LogStore kept the config as of the last applied change');
+  assert.equal(after.applied, 0);
+});

@@ -4,7 +4,7 @@
 // entries are recorded (and conf changes applied), messages are queued.
 import { decode } from '../src/codec/index.ts';
 import { LogStore, RawNode, bootstrapSnapshot, EntryType, MessageType } from '../src/raft/index.ts';
-import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, RaftConfig, ReadState } from '../src/raft/index.ts';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, RaftConfig, ReadState, Ready } from '../src/raft/index.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -25,6 +25,8 @@ export interface Member {
   confStates: ConfState[];
   /** Application data restored from the last snapshot (JSON list of applied data). */
   snapshotData: string[];
+  /** Every Ready handled, when set (for assertions on Ready contents). */
+  readies?: Ready[];
 }
 
 /** A log prepopulated with entries of the given terms (index i+1 has terms[i]). */
@@ -47,6 +49,7 @@ export function drainReady(mb: Member): Message[] {
   const out: Message[] = [];
   while (mb.node.hasReady()) {
     const rd = mb.node.ready();
+    mb.readies?.push(rd);
     if (rd.snapshot !== undefined && rd.snapshot.metadata.index > 0) {
       mb.snapshotData = JSON.parse(dec(rd.snapshot.data)) as string[];
       mb.applied = [];
