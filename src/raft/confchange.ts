@@ -7,12 +7,32 @@
  * - enter joint: C_old becomes the outgoing half, the changes make C_new;
  * - leave joint: drop the outgoing half, turning staged learners into learners.
  */
+import { decode, encode } from '../codec/index.ts';
 import { strataError } from '../errors.ts';
 import type { Progress } from './progress.ts';
 import type { ProgressTracker, TrackerConfig } from './progress-tracker.ts';
 import { cloneConfig, emptyConfig, isJoint } from './progress-tracker.ts';
 import type { ConfChange, ConfChangeSingle, ConfState, NodeId } from './types.ts';
 import { ConfChangeTransition, ConfChangeType } from './types.ts';
+
+/** Encoded empty ConfChange: leave the joint configuration. */
+export const LEAVE_JOINT_DATA: Uint8Array = encode({ transition: 0, changes: [] });
+
+/** Decode a ConfChange entry's data, or undefined if it is malformed (shape, transition, change types, ids). */
+export function decodeConfChange(data: Uint8Array): ConfChange | undefined {
+  try {
+    const cc = decode<ConfChange>(data);
+    if (cc === null || typeof cc !== 'object' || !Array.isArray(cc.changes)) return undefined;
+    if (cc.transition !== 0 && cc.transition !== 1 && cc.transition !== 2) return undefined;
+    for (const c of cc.changes) {
+      if (c === null || typeof c !== 'object' || (c.type !== 0 && c.type !== 1 && c.type !== 2)) return undefined;
+      if (!Number.isSafeInteger(c.nodeId) || c.nodeId < 0) return undefined;
+    }
+    return cc;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A configuration and its progress map, the result of a change. */
 export interface ConfigAndProgress {

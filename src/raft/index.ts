@@ -20,4 +20,4 @@ export type { VoteResult, JointVoters, AckedIndexer } from './quorum.ts';
 export { Changer, restoreConfig, enterJointMode, isLeaveJoint } from './confchange.ts';
 export type { TrackerConfig } from './progress-tracker.ts';
 export { configToConfState } from './progress-tracker.ts';
-export { decodeConfChange, LEAVE_JOINT_DATA } from './raft.ts';
+export { decodeConfChange, LEAVE_JOINT_DATA } from './confchange.ts';

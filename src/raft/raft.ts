@@ -6,14 +6,13 @@
  * Pure: time is `tick()`, randomness is the injected rng, output is queued
  * in `msgs` / `readStates` for the driver to collect.
  */
-import { decode, encode } from '../codec/index.ts';
 import { isStrataError, strataError } from '../errors.ts';
 import { log } from '../util/log.ts';
 import type { Random } from '../util/rng.ts';
 import type { RaftConfig } from './config.ts';
 import { RAFT_DEFAULTS } from './config.ts';
 import type { ConfigAndProgress } from './confchange.ts';
-import { Changer, restoreConfig } from './confchange.ts';
+import { Changer, LEAVE_JOINT_DATA, restoreConfig } from './confchange.ts';
 import { RaftLog } from './log.ts';
 import type { LogStore } from './log-store.ts';
 import type { Progress } from './progress.ts';
@@ -35,16 +34,6 @@ const EMPTY_DATA = new Uint8Array(0);
 /** Kinds of campaign. */
 export type CampaignType = 'pre-election' | 'election' | 'transfer';
 
-/** Decode a ConfChange entry's data, or undefined if it is malformed. */
-export function decodeConfChange(data: Uint8Array): ConfChange | undefined {
-  try {
-    const cc = decode<ConfChange>(data);
-    if (cc === null || typeof cc !== 'object' || !Array.isArray(cc.changes)) return undefined;
-    return cc;
-  } catch {
-    return undefined;
-  }
-}
 
 /** One Raft peer's protocol state. */
 export class Raft {
@@ -528,6 +517,3 @@ export class Raft {
     });
   }
 }
-
-/** Encoded empty ConfChange: leave the joint configuration. */
-export const LEAVE_JOINT_DATA: Uint8Array = encode({ transition: 0, changes: [] });

@@ -7,7 +7,7 @@ import { strataError } from '../errors.ts';
 import { log } from '../util/log.ts';
 import { jointVoteResult } from './quorum.ts';
 import type { Raft } from './raft.ts';
-import { decodeConfChange } from './raft.ts';
+import { decodeConfChange } from './confchange.ts';
 import { bcastHeartbeat, bcastHeartbeatWithCtx, maybeSendAppend, sendAppend } from './replication.ts';
 import type { Entry, Message } from './types.ts';
 import { EntryType, MessageType, NONE } from './types.ts';
