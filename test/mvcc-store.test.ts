@@ -341,7 +341,9 @@ test('R5.3/R5.4/R5.5: compaction keeps reads >= R intact; physical removes super
   await s.put('c', '1'); // 6
   const before = [];
   for (let r = 5; r <= 6; r++) before.push(await s.range('a', { rangeEnd: 'z', revision: r }));
+  const size = await s.dbSize();
   await s.compact(5, { physical: true });
+  assert.ok((await s.dbSize()) < size, 'R5.6: physical compaction reclaims backend space');
   for (let r = 5; r <= 6; r++) assert.deepEqual(await s.range('a', { rangeEnd: 'z', revision: r }), before[r - 5]);
   // The tombstone of b at exactly 5 survives: a watch from 5 still sees it.
   const w = s.watch('b', { startRevision: 5 });
@@ -438,6 +440,10 @@ test('R1.10: a LevelDB store reopens with revisions, compaction, leases and data
     s = await openMVCCStore({ path: dir });
     await s.deleteRange('a', { fromKey: true });
     await s.compact(s.currentRevision, { physical: true });
+    const h = await s.hashKV();
+    await s.defragment(); // R9.8: no data or revision changes
+    assert.deepEqual(await s.hashKV(), h);
+    assert.equal(typeof (await s.dbSize()), 'number');
     const rev = s.currentRevision;
     await s.close();
     s = await openMVCCStore({ path: dir });

@@ -41,6 +41,10 @@ export interface Backend {
   read(from: Revision, toMain: number, limit: number): Promise<BackendRecord[]>;
   /** Remove every record and meta value (before a restore); like write(), visible at once and ordered. */
   clear(): Promise<void>;
+  /** Rewrite storage so deleted records stop taking space (R9.8); changes no data. */
+  defragment(): Promise<void>;
+  /** Approximate bytes the records take in storage. */
+  size(): Promise<number>;
   /** Release resources; pending writes finish first. */
   close(): Promise<void>;
 }
@@ -163,6 +167,15 @@ export class MemoryBackend implements Backend {
   /** Bytes held by records and meta. */
   sizeBytes(): number {
     return this.bytes;
+  }
+
+  /** Nothing to rewrite in memory. */
+  defragment(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  size(): Promise<number> {
+    return Promise.resolve(this.bytes);
   }
 
   close(): Promise<void> {

@@ -196,6 +196,17 @@ export class LevelBackend implements Backend {
     return p;
   }
 
+  /** LevelDB compaction over every record: deleted records stop taking space. */
+  async defragment(): Promise<void> {
+    await this.drain();
+    await this.db.compactRange(recKey(0, 0), recKey(Number.MAX_SAFE_INTEGER, 0));
+  }
+
+  async size(): Promise<number> {
+    await this.drain();
+    return this.db.approximateSize(recKey(0, 0), recKey(Number.MAX_SAFE_INTEGER, 0));
+  }
+
   async close(): Promise<void> {
     try {
       await this.drain();

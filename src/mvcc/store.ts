@@ -611,6 +611,22 @@ export class MVCCStore implements TxnContext, WatchSource {
     await written;
   }
 
+  /**
+   * Defragment the backend (R9.8): waits for queued physical compactions,
+   * then lets the backend reclaim the space of deleted records. Member-local;
+   * changes no data or revision.
+   */
+  async defragment(): Promise<void> {
+    this.check();
+    await this.enqueue(() => this.backend.defragment());
+  }
+
+  /** Approximate bytes of stored records (after queued compactions). */
+  async dbSize(): Promise<number> {
+    this.check();
+    return this.enqueue(() => this.backend.size());
+  }
+
   /** Cancel watchers, stop background compaction and close the backend. */
   async close(): Promise<void> {
     if (this.closed) return;
