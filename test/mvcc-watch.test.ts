@@ -289,3 +289,22 @@ test('restore: open watchers catch up from the restored store', async () => {
   assert.deepEqual(evs.map((e) => `${str(e.kv.value)}@${e.kv.modRevision}`), ['1@2', '2@3', '3@4', '4@5']);
   await dst.close();
 });
+
+test('R6.8: a watcher that falls behind a compaction while catching up is cancelled with the compact revision, without gaps before it', async () => {
+  const s = await openMVCCStore({ watchBufferSize: 2 });
+  const w = s.watch('k', { prefix: true });
+  for (let i = 0; i < 300; i++) await s.put(`k${i % 5}`, `v${i}`); // revs 2..301
+  await s.compact(250);
+  const revs: number[] = [];
+  let last: WatchResponse | undefined;
+  for (;;) {
+    const r = await next(w);
+    if (r === undefined) break;
+    last = r;
+    revs.push(...r.events.map((e) => e.kv.modRevision));
+  }
+  assert.deepEqual(last, { events: [], revision: 301, compactRevision: 250, canceled: true });
+  assert.deepEqual(revs, Array.from({ length: revs.length }, (_, i) => i + 2), 'delivered events are contiguous from the start');
+  assert.ok(revs.length < 249, 'the watcher could not have caught up past the compaction');
+  await s.close();
+});
