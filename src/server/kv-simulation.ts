@@ -2,8 +2,9 @@
  * The KV simulation (issue #6): StrataNodes on memory storage, a
  * fault-injecting MemoryNetwork and one virtual clock, driven by concurrent
  * clients doing puts, gets, deletes, CAS txns and lease cycles. Faults
- * (message drop/delay/duplication, isolating a member, crashing and
- * restarting one) follow a schedule drawn from the seed. Afterwards the
+ * (message drop/delay/duplication/reordering, a slow disk, isolating a
+ * member, crashing one — losing its unfinished writes — and restarting it)
+ * follow a schedule drawn from the seed. Afterwards the
  * client-observed history must be linearizable (src/check, key-value model)
  * and every member's hashKV equal at the same revision.
  *
@@ -112,7 +113,15 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
   } else network.setFaults({ minDelay: 1, maxDelay: 3 });
   const n = options.nodes ?? 3;
   const specs: MemberSpec[] = Array.from({ length: n }, (_, i) => ({ name: `s${i + 1}`, peerURLs: [`sim://s${i + 1}`] }));
-  const members: Member[] = specs.map((s) => ({ name: s.name, id: memberIdOf(s.name, s.peerURLs), storage: new MemoryStorage(), node: undefined, clock: undefined }));
+  // Slow disk: some saves complete only after a delay; a crash loses every save not yet complete.
+  const slowRate = faults ? faultRng.next() * 0.3 : 0;
+  const slowMaxMs = 1 + faultRng.int(10);
+  const diskRng = faultRng.fork();
+  const members: Member[] = specs.map((s) => {
+    const storage = new MemoryStorage({ clock });
+    storage.beforeSave = () => (diskRng.chance(slowRate) ? 1 + diskRng.int(slowMaxMs) : 0);
+    return { name: s.name, id: memberIdOf(s.name, s.peerURLs), storage, node: undefined, clock: undefined };
+  });
   const violations: string[] = [];
   const stats = { ops: 0, succeeded: 0, pending: 0, definiteErrors: 0, droppedReads: 0, crashes: 0, isolations: 0, revision: 0, virtualMs: 0 };
 
@@ -136,6 +145,8 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
     m.node = undefined;
     network.down(m.id);
     m.clock?.kill();
+    node.raft.halt(); // a crash: no waiting for in-flight saves
+    m.storage.crash(); // unfinished (slow) saves are lost
     await node.close();
   };
 
@@ -159,7 +170,14 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
   };
   const vsleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimeout(r, ms));
 
-  for (const m of members) await start(m);
+  // Start members while driving virtual time (a slow disk needs the clock to move).
+  const startAll = async (ms: readonly Member[]): Promise<void> => {
+    let started = 0;
+    const all = Promise.all(ms.map((m) => start(m).then(() => started++)));
+    while (started < ms.length) if (!(await step())) await settle();
+    await all;
+  };
+  await startAll(members);
 
   // Faults: every 1–3 s maybe isolate one member or crash and later restart one (never two at once).
   let faultActive = false;
@@ -243,7 +261,7 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
   network.setFaults({ dropRate: 0, duplicateRate: 0, reorderRate: 0, minDelay: 1, maxDelay: 3 });
   const settleEnd = clock.now() + 30_000;
   await runUntil(settleEnd, () => !faultActive);
-  for (const m of members) if (m.node === undefined) await start(m);
+  await startAll(members.filter((m) => m.node === undefined));
   // A linearizable read on every member: all have applied everything committed.
   let reads = 0;
   const readAll = Promise.all(
