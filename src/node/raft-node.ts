@@ -30,7 +30,6 @@ import type {
   Entry,
   Message,
   NodeId,
-  ReadState,
   Ready,
   Snapshot,
   SoftState,
@@ -43,29 +42,12 @@ import { DedupTable } from './dedup.ts';
 import { isFrom, payloadOf, readId, seqOf, wrap } from './envelope.ts';
 import { TypedEmitter } from './events.ts';
 import type { NodeObserver, NodeStatus, ProposeResult, RaftNodeEvents, RaftNodeOptions, WaitOptions } from './options.ts';
-import { Deferred, Fifo } from './pending.ts';
+import { Deferred } from './pending.ts';
+import { ProposalTracker } from './proposal-tracker.ts';
+import type { PendingProposal } from './proposal-tracker.ts';
+import { ReadTracker } from './read-tracker.ts';
 import { decodeSnapshotData, encodeSnapshotData } from './snapshot-data.ts';
 import type { StateMachine } from './state-machine.ts';
-
-interface PendingProposal {
-  readonly seq: number;
-  readonly d: Deferred<ProposeResult<unknown>>;
-  /** Log index where our entry was seen (0 = not seen yet). */
-  index: number;
-  /** Tick by which it must have been seen in the local log. */
-  readonly deadline: number;
-}
-
-interface PendingRead {
-  readonly d: Deferred<number>;
-  readonly deadline: number;
-}
-
-interface ReadRound {
-  readonly ctx: number;
-  readonly waiters: PendingRead[];
-  readonly issuedAt: number;
-}
 
 interface PendingTransfer {
   readonly to: NodeId;
@@ -76,17 +58,6 @@ interface PendingTransfer {
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
-
-function readCtx(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setFloat64(0, n, true);
-  return b;
-}
-
-function readCtxValue(b: Uint8Array): number {
-  if (b.length !== 8) return -1;
-  return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
-}
 
 /** A Raft member: the Ready loop around the pure core. See the module doc. */
 export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
@@ -131,18 +102,9 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private readonly dedup = new DedupTable();
   private readonly addresses = new Map<NodeId, string>();
 
-  private seq = 0;
-  private readonly proposals = new Map<number, PendingProposal>();
-  private readonly seenAt = new Map<number, number>();
-  private readonly unseen = new Fifo<PendingProposal>();
-  private readCounter = 0;
-  private readQueue: PendingRead[] = [];
-  private readRound: ReadRound | undefined;
-  private readWaiting: Array<{ index: number; waiters: PendingRead[] }> = [];
+  private readonly props: ProposalTracker;
+  private readonly reads = new ReadTracker((ctx) => this.core().readIndex(ctx));
   private transfers: PendingTransfer[] = [];
-  /** Proposals waiting for the next loop turn, handed to the core in one batch. */
-  private propBuf: Uint8Array[] = [];
-  private propOwners: PendingProposal[] = [];
 
   /** Create a member; call {@link start} before anything else. */
   constructor(options: RaftNodeOptions<Result>) {
@@ -164,6 +126,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     this.readTimeout = options.requestTimeoutTicks ?? 5 * this.electionTick;
     this.observer = options.observer;
     this.nonce = Math.floor(options.rng.next() * 0x1_0000_0000) >>> 0;
+    this.props = new ProposalTracker(this.id, this.nonce);
   }
 
   /**
@@ -228,11 +191,9 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
    * commit later).
    */
   propose(data: Uint8Array, options: WaitOptions = {}): Promise<ProposeResult<Result>> {
-    const seq = ++this.seq;
-    const p = this.newProposal(seq, options.signal);
+    const p = this.newProposal(options.signal);
     if (p.d.settled) return p.d.promise as Promise<ProposeResult<Result>>;
-    this.propBuf.push(wrap(this.id, this.nonce, seq, data));
-    this.propOwners.push(p);
+    this.props.buffer(p, wrap(this.id, this.nonce, p.seq, data));
     this.kick();
     return p.d.promise as Promise<ProposeResult<Result>>;
   }
@@ -246,8 +207,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   readIndex(options: WaitOptions = {}): Promise<number> {
     const d = new Deferred<number>(options.signal);
     if (this.rejectIfDown(d)) return d.promise;
-    this.readQueue.push({ d, deadline: this.ticks + this.readTimeout });
-    this.submit(() => this.issueReadRound());
+    this.reads.add(d, this.ticks + this.readTimeout);
+    this.submit(() => this.reads.issueRound(this.ticks));
     return d.promise;
   }
 
@@ -405,19 +366,9 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
     this.tickTimer = undefined;
     this.inbox = [];
-    this.propBuf = [];
-    this.propOwners = [];
     this.transport.onMessage(() => undefined);
-    for (const p of [...this.proposals.values()]) p.d.reject(reason);
-    this.proposals.clear();
-    this.seenAt.clear();
-    this.unseen.drain();
-    for (const r of this.readQueue) r.d.reject(reason);
-    for (const r of this.readRound?.waiters ?? []) r.d.reject(reason);
-    for (const w of this.readWaiting) for (const r of w.waiters) r.d.reject(reason);
-    this.readQueue = [];
-    this.readRound = undefined;
-    this.readWaiting = [];
+    this.props.rejectAll(reason);
+    this.reads.rejectAll(reason);
     for (const t of this.transfers) t.d.reject(reason);
     this.transfers = [];
   }
@@ -435,36 +386,22 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     return d.settled;
   }
 
-  private newProposal(seq: number, signal: AbortSignal | undefined): PendingProposal {
-    const d = new Deferred<ProposeResult<unknown>>(signal, () => this.forget(seq));
-    const p: PendingProposal = { seq, d, index: 0, deadline: this.ticks + this.proposalTimeout };
-    if (!this.rejectIfDown(d)) this.proposals.set(seq, p);
+  private newProposal(signal: AbortSignal | undefined): PendingProposal {
+    const p = this.props.create(signal, this.ticks + this.proposalTimeout);
+    if (!this.rejectIfDown(p.d)) this.props.register(p);
     return p;
   }
 
-  private forget(seq: number): void {
-    const p = this.proposals.get(seq);
-    this.proposals.delete(seq);
-    if (p !== undefined && p.index > 0 && this.seenAt.get(p.index) === seq) this.seenAt.delete(p.index);
-  }
-
-  private settleProposal(p: PendingProposal, err: unknown, ok?: ProposeResult<unknown>): void {
-    this.forget(p.seq);
-    if (ok !== undefined) p.d.resolve(ok);
-    else p.d.reject(err);
-  }
-
   private changeConf(changes: ConfChangeSingle[], ctx: Uint8Array, signal: AbortSignal | undefined): Promise<ConfState> {
-    const seq = ++this.seq;
-    const p = this.newProposal(seq, signal);
-    const cc: ConfChange = { transition: ConfChangeTransition.Auto, changes, context: wrap(this.id, this.nonce, seq, ctx) };
+    const p = this.newProposal(signal);
+    const cc: ConfChange = { transition: ConfChangeTransition.Auto, changes, context: wrap(this.id, this.nonce, p.seq, ctx) };
     this.submit(() => {
       if (p.d.settled) return;
       try {
         this.core().proposeConfChange(cc);
-        this.unseen.push(p);
+        this.props.proposed(p);
       } catch (err) {
-        this.settleProposal(p, err);
+        this.props.settle(p, err);
       }
     });
     return p.d.promise.then((r) => r.result as ConfState);
@@ -513,7 +450,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
           for (const op of ops) this.runOp(op);
         }
         const raw = this.core();
-        if (this.propBuf.length > 0) this.flushProposals(raw);
+        if (this.props.hasBuffered) this.props.flush((data) => raw.proposeBatch(data));
         if (!raw.hasReady()) return;
         this.inReady = true;
         await this.handleReady(raw, raw.ready());
@@ -530,29 +467,6 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     } finally {
       this.inReady = false;
       this.running = false;
-    }
-  }
-
-  /** Hand buffered proposals to the core as one MsgProp (all or none are accepted). */
-  private flushProposals(raw: RawNode): void {
-    const data = this.propBuf;
-    const owners = this.propOwners;
-    this.propBuf = [];
-    this.propOwners = [];
-    const live: Uint8Array[] = [];
-    const liveOwners: PendingProposal[] = [];
-    for (let i = 0; i < data.length; i++) {
-      const p = owners[i] as PendingProposal;
-      if (p.d.settled) continue;
-      live.push(data[i] as Uint8Array);
-      liveOwners.push(p);
-    }
-    if (live.length === 0) return;
-    try {
-      raw.proposeBatch(live);
-      for (const p of liveOwners) this.unseen.push(p);
-    } catch (err) {
-      for (const p of liveOwners) this.settleProposal(p, err);
     }
   }
 
@@ -587,13 +501,15 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         this.term = rd.hardState.term;
       }
       this.observer?.persisted?.(this.id, rd.hardState, rd.entries, snap);
-      if (rd.entries.length > 0) this.noteOwnEntries(rd.entries);
+      if (rd.entries.length > 0) this.props.noteEntries(rd.entries);
     }
     if (!early && rd.messages.length > 0) this.sendMessages(raw, rd.messages);
     if (snap !== undefined && snap.metadata.index > this.applied) await this.installSnapshot(snap);
     if (rd.committedEntries.length > 0) await this.applyCommitted(rd.committedEntries);
-    if (rd.readStates.length > 0) this.onReadStates(rd.readStates);
-    this.resolveReads();
+    if (rd.readStates.length > 0 && this.reads.onReadStates(rd.readStates)) {
+      this.inbox.push(() => this.reads.issueRound(this.ticks));
+    }
+    this.reads.resolve(this.applied);
   }
 
   private sendMessages(raw: RawNode, messages: readonly Message[]): void {
@@ -616,34 +532,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       this.emit('leaderChange', ss.lead, term);
       this.transfers = this.transfers.filter((t) => !(t.to === ss.lead && t.d.resolve()));
       // A read round sent to the old leader may never be answered: re-issue it.
-      if (this.readRound !== undefined) {
-        this.readQueue = [...this.readRound.waiters, ...this.readQueue];
-        this.readRound = undefined;
-        if (ss.lead !== 0) this.inbox.push(() => this.issueReadRound());
-      }
-    }
-  }
-
-  /** Note where our own proposals landed in the log (a proposal seen at an index waits for that index). */
-  private noteOwnEntries(entries: readonly Entry[]): void {
-    for (const e of entries) {
-      let seq = -1;
-      if (e.type === EntryType.Normal) {
-        if (isFrom(e.data, this.id, this.nonce)) seq = seqOf(e.data);
-      } else {
-        const ctx = decode<ConfChange>(e.data).context;
-        if (ctx !== undefined && isFrom(ctx, this.id, this.nonce)) seq = seqOf(ctx);
-      }
-      const prev = this.seenAt.get(e.index);
-      if (prev !== undefined && prev !== seq) {
-        const lost = this.proposals.get(prev);
-        if (lost !== undefined) this.settleProposal(lost, strataError('ErrLeaderChanged', `entry ${e.index} replaced`));
-      }
-      if (seq < 0) continue;
-      const p = this.proposals.get(seq);
-      if (p === undefined) continue;
-      p.index = e.index;
-      this.seenAt.set(e.index, seq);
+      if (this.reads.onLeaderChange(ss.lead !== 0)) this.inbox.push(() => this.reads.issueRound(this.ticks));
     }
   }
 
@@ -670,7 +559,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         for (let i = 0; i < b.length; i++) {
           const p = o[i];
           const e = b[i] as Entry;
-          if (p !== undefined) this.settleProposal(p, undefined, { index: e.index, term: e.term, result: results[i] });
+          if (p !== undefined) this.props.settle(p, undefined, { index: e.index, term: e.term, result: results[i] });
         }
       } else {
         notify();
@@ -678,8 +567,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     };
     for (const e of entries) {
       if (e.index <= last) continue;
-      const expected = this.seenAt.get(e.index);
-      if (expected !== undefined) this.seenAt.delete(e.index);
+      const expected = this.props.takeExpected(e.index);
       if (e.type === EntryType.ConfChange) {
         await flush();
         if (this.stopped) return;
@@ -697,18 +585,13 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       done.push(e);
       const id = e.data.length > 0 ? readId(e.data) : undefined;
       const mine = id !== undefined && id.proposer === this.id && id.nonce === this.nonce;
-      if (expected !== undefined && !(mine && id.seq === expected)) this.lostAt(expected, e.index);
+      if (expected !== undefined && !(mine && id.seq === expected)) this.props.lostAt(expected, e.index);
       if (e.data.length === 0) continue; // the leader's no-op
       if (id !== undefined && !this.dedup.admit(id.proposer, id.nonce, id.seq, e.index)) continue; // duplicate
       batch.push(id === undefined ? e : { term: e.term, index: e.index, type: e.type, data: payloadOf(e.data) });
-      owners.push(mine ? this.proposals.get(id.seq) : undefined);
+      owners.push(mine ? this.props.get(id.seq) : undefined);
     }
     await flush();
-  }
-
-  private lostAt(seq: number, index: number): void {
-    const p = this.proposals.get(seq);
-    if (p !== undefined) this.settleProposal(p, strataError('ErrLeaderChanged', `another entry committed at ${index}`));
   }
 
   /** Apply a conf change entry; returns how to settle its proposal (run after observers heard of it). */
@@ -717,14 +600,14 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     const ctx = cc.context;
     const mine = ctx !== undefined && isFrom(ctx, this.id, this.nonce);
     const seq = mine ? seqOf(ctx) : -1;
-    if (expected !== undefined && expected !== seq) this.lostAt(expected, e.index);
-    const p = mine ? this.proposals.get(seq) : undefined;
+    if (expected !== undefined && expected !== seq) this.props.lostAt(expected, e.index);
+    const p = mine ? this.props.get(seq) : undefined;
     let cs: ConfState;
     try {
       cs = this.core().applyConfChange(cc);
     } catch (err) {
       log.node('%d: conf change at %d refused: %O', this.id, e.index, err);
-      return p === undefined ? undefined : () => this.settleProposal(p, err);
+      return p === undefined ? undefined : () => this.props.settle(p, err);
     }
     this.confState = cs;
     const address = ctx !== undefined ? utf8d.decode(payloadOf(ctx)) : '';
@@ -738,7 +621,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         this.transport.addPeer(ch.nodeId, address || (this.addresses.get(ch.nodeId) ?? ''));
       }
     }
-    return p === undefined ? undefined : () => this.settleProposal(p, undefined, { index: e.index, term: e.term, result: cs });
+    return p === undefined ? undefined : () => this.props.settle(p, undefined, { index: e.index, term: e.term, result: cs });
   }
 
   private async installSnapshot(snap: Snapshot): Promise<void> {
@@ -747,13 +630,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     this.applied = snap.metadata.index;
     this.snapshotIndex = snap.metadata.index;
     this.confState = snap.metadata.confState;
-    for (const [index, seq] of [...this.seenAt]) {
-      if (index > snap.metadata.index) continue;
-      this.seenAt.delete(index);
-      const p = this.proposals.get(seq);
-      // Covered by the snapshot: it may have been applied, but its result is gone.
-      if (p !== undefined) this.settleProposal(p, strataError('ErrLeaderChanged', `entry ${index} covered by a snapshot`));
-    }
+    this.props.coveredBy(snap.metadata.index);
     this.observer?.restored?.(this.id, snap);
     log.node('%d installed snapshot at %d', this.id, snap.metadata.index);
   }
@@ -792,61 +669,11 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     log.node('%d snapshot at %d, log from %d', this.id, index, this.logStore.firstIndex());
   }
 
-  private issueReadRound(): void {
-    if (this.readRound !== undefined || this.readQueue.length === 0) return;
-    const waiters = this.readQueue.filter((r) => !r.d.settled);
-    this.readQueue = [];
-    if (waiters.length === 0) return;
-    const ctx = ++this.readCounter;
-    this.readRound = { ctx, waiters, issuedAt: this.ticks };
-    try {
-      this.core().readIndex(readCtx(ctx));
-    } catch (err) {
-      this.readRound = undefined;
-      for (const w of waiters) w.d.reject(err);
-    }
-  }
-
-  private onReadStates(states: readonly ReadState[]): void {
-    for (const rs of states) {
-      const round = this.readRound;
-      if (round === undefined || readCtxValue(rs.requestCtx) !== round.ctx) continue;
-      this.readRound = undefined;
-      this.readWaiting.push({ index: rs.index, waiters: round.waiters });
-    }
-    if (this.readRound === undefined && this.readQueue.length > 0) this.inbox.push(() => this.issueReadRound());
-  }
-
-  private resolveReads(): void {
-    if (this.readWaiting.length === 0) return;
-    const keep: Array<{ index: number; waiters: PendingRead[] }> = [];
-    for (const w of this.readWaiting) {
-      if (w.index <= this.applied) for (const r of w.waiters) r.d.resolve(w.index);
-      else keep.push(w);
-    }
-    this.readWaiting = keep;
-  }
-
   /** Per-tick expiry of forwarded proposals never seen, read rounds, and transfers. */
   private checkDeadlines(): void {
     const now = this.ticks;
-    for (let p = this.unseen.peek(); p !== undefined && p.deadline <= now; p = this.unseen.peek()) {
-      this.unseen.shift();
-      if (!p.d.settled && p.index === 0) {
-        this.settleProposal(p, strataError('ErrProposalDropped', 'proposal did not reach the log in time'));
-      }
-    }
-    const round = this.readRound;
-    if (round !== undefined && now - round.issuedAt >= this.electionTick) {
-      this.readRound = undefined;
-      this.readQueue = [...round.waiters, ...this.readQueue];
-    }
-    if (this.readQueue.length > 0) {
-      this.readQueue = this.readQueue.filter(
-        (r) => !(r.deadline <= now && r.d.reject(strataError('ErrTimeout', 'read index timed out'))) && !r.d.settled,
-      );
-      this.issueReadRound();
-    }
+    this.props.expire(now);
+    this.reads.tick(now, this.electionTick);
     if (this.transfers.length > 0) {
       this.transfers = this.transfers.filter(
         (t) => !(t.deadline <= now && t.d.reject(strataError('ErrTimeoutLeaderTransfer', 'leader transfer timed out'))) && !t.d.settled,
