@@ -3,7 +3,7 @@
  * profiles, workloads, invariants, shrinking and the determinism self-check.
  */
 export { Simulation, MESSAGE_NAMES } from './simulation.ts';
-export type { FaultsOption, Invariant, NodeView, RunOptions, SimResult, SimStats, SimView, SimulationOptions } from './simulation.ts';
+export type { FaultsOption, Invariant, NodeView, RunOptions, SimResult, SimStats, SimView, SimulationOptions } from './options.ts';
 export { ALL_FAULTS, NO_FAULTS, FAULT_FAMILIES, describeProfile, drawProfile, profileOf } from './profile.ts';
 export type { FaultFamily, FaultProfile } from './profile.ts';
 export { describeAction } from './faults.ts';
