@@ -32,6 +32,7 @@
 import type { Model, Operation } from './types.ts';
 import { ILLEGAL, StateTable, UNKNOWN } from './states.ts';
 import { VisitedSet, pairHash, zobrist } from './memo.ts';
+import { deepEqual, hashValue } from './hash.ts';
 
 /**
  * Transitions from the first states met are cached in a dense table (one
@@ -63,6 +64,33 @@ function sortEvents(calls: Float64Array, returns: Float64Array): Int32Array {
   return order;
 }
 
+/**
+ * Pending twins: a pending operation (return = ∞, output unknown) whose input
+ * equals an earlier-called pending operation's. Any linearization using the
+ * later one where the earlier is still unused can swap them (the earlier was
+ * called first, neither has a return to respect, and both step alike), so
+ * the search may take twins in call order only.
+ */
+function pendingTwins<I>(inputs: readonly I[], returns: Float64Array): Int32Array {
+  const twin = new Int32Array(inputs.length).fill(-1);
+  const last = new Map<number, number[]>(); // hash → pending ops seen, latest of each kind last
+  for (let i = 0; i < inputs.length; i++) {
+    if (returns[i] !== Infinity) continue;
+    const h = hashValue(inputs[i]);
+    const seen = last.get(h);
+    if (seen === undefined) {
+      last.set(h, [i]);
+      continue;
+    }
+    const k = seen.findIndex((j) => deepEqual(inputs[j], inputs[i]));
+    if (k >= 0) {
+      twin[i] = seen[k] as number;
+      seen[k] = i;
+    } else seen.push(i);
+  }
+  return twin;
+}
+
 /** What the searches of one partition share: operations, states, transitions, memo. */
 class SearchSpace<S, I, O> {
   readonly model: Model<S, I, O>;
@@ -79,6 +107,12 @@ class SearchSpace<S, I, O> {
   /** Position of each operation's return among all events. */
   readonly returnRank: Int32Array;
   readonly zob: Int32Array;
+  /**
+   * For a pending operation, the previous pending operation (by call) with an
+   * equal input, or -1. Such twins are interchangeable, so the search only
+   * takes them in call order.
+   */
+  readonly twin: Int32Array;
   /** 1 for operations the model declares read-only; undefined if it declares none. */
   readonly readOnly: Uint8Array | undefined;
   readonly states: StateTable<S>;
@@ -132,6 +166,7 @@ class SearchSpace<S, I, O> {
     }
     this.zob = new Int32Array(n);
     for (let i = 0; i < n; i++) this.zob[i] = zobrist(i);
+    this.twin = pendingTwins(this.inputs, returns);
     const readOnly = model.readOnly;
     if (readOnly !== undefined) {
       const flags = Uint8Array.from(byCall, (i) => {
@@ -140,7 +175,7 @@ class SearchSpace<S, I, O> {
       });
       this.readOnly = flags.includes(1) ? flags : undefined;
     }
-    this.visited = new VisitedSet(Math.min(1 << 16, 4 * n + 16));
+    this.visited = new VisitedSet(64);
     this.denseMax = Math.max(1, Math.min(DENSE_STATES, Math.floor(DENSE_ENTRIES / Math.max(1, n))));
   }
 
@@ -265,6 +300,17 @@ class Search<S, I, O> {
         cand[end++] = nodeOp[node] as number;
       }
     }
+    // Pending twins wait for their earlier twin.
+    const { twin } = this.space;
+    const bits = this.bits;
+    let kept = off;
+    for (let i = off; i < end; i++) {
+      const op = cand[i] as number;
+      const t = twin[op] as number;
+      if (t >= 0 && ((bits[t >>> 5] as number) & (1 << (t & 31))) === 0) continue;
+      cand[kept++] = op;
+    }
+    end = kept;
     // Read-only candidates: one that fits the current state is a forced move
     // (any linearization can be reordered to take it first: it was called
     // before every remaining operation returned, and it changes nothing), and
@@ -398,11 +444,16 @@ class Search<S, I, O> {
    */
   private onOtherPath(d: number, h: number, state: number): boolean {
     const y = this.other;
-    if (y === undefined || y.result !== undefined || y.depth < d || y.pathHash[d] !== h) return false;
-    if ((d === y.depth ? y.state : y.stackState[d]) !== state) return false;
+    if (y === undefined) return false;
+    // Load everything up front: this runs on every memo hit, so the loads get
+    // type feedback even though the rest is rarely reached (see warmUp).
+    const { depth, result, pathHash, stackState, stackOp } = y;
+    const yState = y.state;
+    if (result !== undefined || depth < d || pathHash[d] !== h) return false;
+    if ((d === depth ? yState : stackState[d]) !== state) return false;
     const bits = this.bits;
     for (let k = 0; k < d; k++) {
-      const op = y.stackOp[k] as number;
+      const op = stackOp[k] as number;
       if (((bits[op >>> 5] as number) & (1 << (op & 31))) === 0) return false;
     }
     return true;

@@ -26,16 +26,21 @@ export interface KvOutput {
   readonly ok?: boolean;
 }
 
-/** Base of the polynomial string hash (odd, so powers never vanish mod 2^32). */
+/** Base of the polynomial string hash (odd, so powers never vanish). */
 const BASE = 0x01000193;
+/**
+ * Hashes are kept to 30 bits so V8 stores them as small integers (no heap
+ * numbers per state); arithmetic mod 2^30 is consistent with mod 2^32.
+ */
+const MASK = 0x3fffffff;
 
 /**
- * Polynomial hash of a string, mod 2^32: `h(a + b) = h(a) * BASE^|b| + h(b)`,
+ * Polynomial hash of a string, mod 2^30: `h(a + b) = h(a) * BASE^|b| + h(b)`,
  * so an append updates a value's hash without reading the old value.
  */
 export function polyHash(s: string): number {
   let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, BASE) + s.charCodeAt(i)) | 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, BASE) + s.charCodeAt(i)) & MASK;
   return h;
 }
 
@@ -43,15 +48,15 @@ function polyPow(len: number): number {
   let r = 1;
   let b = BASE;
   while (len > 0) {
-    if (len & 1) r = Math.imul(r, b);
-    b = Math.imul(b, b);
+    if (len & 1) r = Math.imul(r, b) & MASK;
+    b = Math.imul(b, b) & MASK;
     len >>>= 1;
   }
   return r;
 }
 
 function entryHash(keyId: number, valueHash: number): number {
-  return mix32(Math.imul(keyId + 1, 0x9e3779b1) ^ mix32(valueHash));
+  return mix32(Math.imul(keyId + 1, 0x9e3779b1) ^ mix32(valueHash)) & MASK;
 }
 
 /**
@@ -106,12 +111,12 @@ export class KvState {
     let hash = this.hash;
     if (i >= 0) {
       if (value !== undefined && this.hashAt(i) === vh && this.valueAt(i) === value) return this;
-      hash = (hash - entryHash(id, this.hashAt(i))) | 0;
+      hash = (hash - entryHash(id, this.hashAt(i))) & MASK;
     } else if (value === undefined) return this;
     const entries = this.entries.slice();
     if (value === undefined) entries.splice(i, 3);
     else {
-      hash = (hash + entryHash(id, vh)) | 0;
+      hash = (hash + entryHash(id, vh)) & MASK;
       if (i >= 0) {
         entries[i + 1] = vh;
         entries[i + 2] = value;
@@ -234,7 +239,7 @@ export function createKvModel(options: KvModelOptions = {}): Model<KvState, KvIn
           const i = state.slot(id);
           const old = i >= 0 ? state.valueAt(i) : (absent ?? '');
           const oldHash = i >= 0 ? state.hashAt(i) : absentHash;
-          const vh = (Math.imul(oldHash, powOf(input.value)) + hashOf(input.value)) | 0;
+          const vh = (Math.imul(oldHash, powOf(input.value)) + hashOf(input.value)) & MASK;
           return [true, write(state, id, old + input.value, vh)];
         }
         case 'delete': {
