@@ -92,6 +92,10 @@ test('issue #7: a pending operation may take effect at any time after its call, 
     checkLinearizability(registerModel, [w(0, 1, 0, 1), cas(1, 1, 2, undefined, 2, Infinity), r(2, 2, 5, 6)]).result,
     'linearizable',
   );
+  // Identical pending writes are interchangeable but each can take effect only once.
+  const twins = [w(0, 1, 0, Infinity), w(1, 1, 0, Infinity), r(2, 1, 1, 2), w(3, 2, 3, 4), r(2, 2, 5, 6), r(2, 1, 7, 8)];
+  assert.equal(checkLinearizability(registerModel, twins).result, 'linearizable');
+  assert.equal(checkLinearizability(registerModel, twins.slice(1)).result, 'not-linearizable');
   // A read with unknown output (timed out) accepts anything.
   const timedOut: RegOp = { clientId: 3, input: { type: 'read' }, call: 0, output: undefined, return: 4 };
   assert.equal(checkLinearizability(registerModel, [timedOut]).result, 'linearizable');

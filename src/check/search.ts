@@ -65,17 +65,17 @@ function sortEvents(calls: Float64Array, returns: Float64Array): Int32Array {
 }
 
 /**
- * Pending twins: a pending operation (return = ∞, output unknown) whose input
- * equals an earlier-called pending operation's. Any linearization using the
+ * Pending twins: a pending operation (return = ∞, output undefined) whose
+ * input equals an earlier-called pending operation's. Any linearization using the
  * later one where the earlier is still unused can swap them (the earlier was
  * called first, neither has a return to respect, and both step alike), so
  * the search may take twins in call order only.
  */
-function pendingTwins<I>(inputs: readonly I[], returns: Float64Array): Int32Array {
+function pendingTwins<I, O>(inputs: readonly I[], outputs: readonly (O | undefined)[], returns: Float64Array): Int32Array {
   const twin = new Int32Array(inputs.length).fill(-1);
   const last = new Map<number, number[]>(); // hash → pending ops seen, latest of each kind last
   for (let i = 0; i < inputs.length; i++) {
-    if (returns[i] !== Infinity) continue;
+    if (returns[i] !== Infinity || outputs[i] !== undefined) continue;
     const h = hashValue(inputs[i]);
     const seen = last.get(h);
     if (seen === undefined) {
@@ -166,7 +166,7 @@ class SearchSpace<S, I, O> {
     }
     this.zob = new Int32Array(n);
     for (let i = 0; i < n; i++) this.zob[i] = zobrist(i);
-    this.twin = pendingTwins(this.inputs, returns);
+    this.twin = pendingTwins(this.inputs, this.outputs, returns);
     const readOnly = model.readOnly;
     if (readOnly !== undefined) {
       const flags = Uint8Array.from(byCall, (i) => {
