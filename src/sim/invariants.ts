@@ -15,8 +15,11 @@
  *   applies at its index.
  * - Configuration agreement: every member reaches the same configuration by
  *   applying the same conf-change entry.
+ * - Commit quorum: what a leader commits is persisted by a majority of the
+ *   configuration in force (of both halves of a joint configuration).
  */
 import type { RaftNode } from '../node/raft-node.ts';
+import type { LogStore } from '../raft/log-store.ts';
 import { EntryType, StateRole } from '../raft/types.ts';
 import type { ConfState, Entry, HardState, NodeId, Snapshot } from '../raft/types.ts';
 
@@ -73,6 +76,7 @@ export class SafetyChecker {
 
   private readonly applied = new Map<number, Recorded>();
   private readonly confAt = new Map<number, string>();
+  private readonly lastConfig = new Map<NodeId, ConfState>();
   private readonly acked = new Map<number, Recorded>();
   private readonly logs = new Map<number, LogRecord[]>();
   private readonly lastApplied = new Map<NodeId, number>();
@@ -83,9 +87,48 @@ export class SafetyChecker {
   private now: () => { time: number; tick: number };
   private describe: () => string;
 
-  constructor(now: () => { time: number; tick: number }, describe: () => string) {
+  constructor(
+    now: () => { time: number; tick: number },
+    describe: () => string,
+    /** The (durably) persisted log of a member, crashed or not; undefined if never started. */
+    private readonly logOf: (id: NodeId) => LogStore | undefined = () => undefined,
+  ) {
     this.now = now;
     this.describe = describe;
+  }
+
+  /**
+   * Commit quorum: a leader that advanced its commit index to `index` must
+   * find the entry (same term) persisted by a majority of every voter set of
+   * its configuration (both halves of a joint one).
+   */
+  private checkQuorum(leader: RaftNode, index: number, term: number): void {
+    // The commit may have been decided under the configuration the leader had
+    // before a conf change it applied in the same step: either one will do.
+    const now = leader.configuration;
+    const before = this.lastConfig.get(leader.id) ?? now;
+    const short = this.quorumGap(now, index, term);
+    if (short === '' || (before !== now && this.quorumGap(before, index, term) === '')) return;
+    this.fail('commit-quorum', `leader ${leader.id} committed index ${index} (term ${term}) ${short}`);
+  }
+
+  /** '' when every voter set of `cfg` has a majority holding (index, term); else what is missing. */
+  private quorumGap(cfg: ConfState, index: number, term: number): string {
+    for (const voters of [cfg.voters, cfg.votersOutgoing]) {
+      if (voters.length === 0) continue;
+      let have = 0;
+      for (const v of voters) if (this.holds(v, index, term)) have++;
+      if (have * 2 <= voters.length) return `held by only ${have} of voters [${voters.join(',')}]`;
+    }
+    return '';
+  }
+
+  private holds(id: NodeId, index: number, term: number): boolean {
+    const ls = this.logOf(id);
+    if (ls === undefined) return false;
+    if (index < ls.firstIndex()) return ls.snapshot().metadata.index >= index; // covered by its snapshot
+    if (index > ls.lastIndex()) return false;
+    return ls.term(index) === term;
   }
 
   /** Record a violation. */
@@ -98,6 +141,7 @@ export class SafetyChecker {
   restarted(id: NodeId, snapshotIndex: number): void {
     this.commitMark.delete(id);
     this.leaderMark.delete(id);
+    this.lastConfig.delete(id);
     this.lastApplied.set(id, snapshotIndex);
   }
 
@@ -208,6 +252,10 @@ export class SafetyChecker {
       const cur = this.committed.get(st.term);
       if (cur === undefined || cur.index < st.commit) this.committed.set(st.term, { index: st.commit, term: ls.term(st.commit) });
     }
+    if (st.role === StateRole.Leader && st.commit > prevCommit && st.commit >= ls.firstIndex() && st.commit <= ls.lastIndex()) {
+      this.checkQuorum(n, st.commit, ls.term(st.commit));
+    }
+    this.lastConfig.set(n.id, n.configuration);
     if (st.role !== StateRole.Leader) return;
     // Election safety.
     const other = this.leaders.get(st.term);

@@ -113,6 +113,7 @@ export class Simulation {
     this.checker = new SafetyChecker(
       () => ({ time: this.clock.now(), tick: this.tick }),
       () => this.describeStates(),
+      (id) => this.hosts.get(id)?.node?.log,
     );
     this.observer = {
       persisted: (id: NodeId, hs: HardState | undefined, entries: readonly Entry[], snap: Snapshot | undefined) => {
