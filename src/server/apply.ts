@@ -97,16 +97,10 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
         continue;
       }
       if (cmd.op === 'batch') {
-        const outcomes: ApplyOutcome[] = [];
-        for (const data of cmd.cmds) {
-          let inner: Command;
-          try {
-            inner = decodeCommand(data);
-          } catch (err) {
-            outcomes.push({ ok: false, error: err as Error });
-            continue;
-          }
-          outcomes.push(inner.op === 'batch' ? { ok: false, error: strataError('ErrInvalidArgument', 'nested batch') } : await this.applySafe(inner, e.index));
+        const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(cmd.cmds.length);
+        for (let j = 0; j < cmd.cmds.length; j++) {
+          const inner = cmd.cmds[j] as Command;
+          outcomes[j] = inner.op === 'batch' ? { ok: false, error: strataError('ErrInvalidArgument', 'nested batch') } : await this.applySafe(inner, e.index);
         }
         out[i] = { ok: true, value: outcomes };
         continue;

@@ -80,10 +80,10 @@ export interface AlarmCommand {
   readonly alarm: AlarmType;
 }
 
-/** Several encoded commands proposed together, applied in order (proposer.ts). */
+/** Several commands proposed together, applied in order (proposer.ts). */
 export interface BatchCommand {
   readonly op: 'batch';
-  readonly cmds: readonly Uint8Array[];
+  readonly cmds: readonly Command[];
 }
 
 /** Every replicated command. */
@@ -147,8 +147,8 @@ export function encodeCommand(cmd: Command): Uint8Array {
   return encode(cmd);
 }
 
-/** Encode already-encoded commands as one batch entry. */
-export function encodeBatch(cmds: readonly Uint8Array[]): Uint8Array {
+/** Encode several commands as one batch entry. */
+export function encodeBatch(cmds: readonly Command[]): Uint8Array {
   const batch: BatchCommand = { op: 'batch', cmds };
   return encode(batch);
 }

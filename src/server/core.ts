@@ -11,7 +11,6 @@ import type { RaftNode } from '../node/raft-node.ts';
 import type { NodeId } from '../raft/types.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ApplyOutcome, Command, CommandResults } from './commands.ts';
-import { encodeCommand } from './commands.ts';
 import { Proposer } from './proposer.ts';
 import type { StrataStateMachine } from './apply.ts';
 import type { KvStore } from './kv-store.ts';
@@ -102,24 +101,16 @@ export class ServerCore {
     return { clusterId: this.config.clusterId, memberId: this.config.memberId, revision, raftTerm: this.term };
   }
 
-  /** Encode `cmd`, enforcing the request size limit (ErrRequestTooLarge). */
-  encode(cmd: Command): Uint8Array {
-    const data = encodeCommand(cmd);
-    if (data.length > this.config.maxRequestBytes) {
-      throw strataError('ErrRequestTooLarge', `request is too large (${data.length} > ${this.config.maxRequestBytes} bytes)`);
-    }
-    return data;
-  }
-
   /**
    * Propose a command through Raft and wait until it is applied here;
    * resolves with its result or rejects with the error applying it raised.
+   * `size` is its approximate encoded size (callers enforce the request
+   * limit with the store's own size rule, so proposer and apply agree).
    */
-  async propose<K extends Command['op']>(cmd: Extract<Command, { op: K }>, signal?: AbortSignal, data?: Uint8Array): Promise<CommandResults[K]> {
+  async propose<K extends Command['op']>(cmd: Extract<Command, { op: K }>, signal?: AbortSignal, size = 64): Promise<CommandResults[K]> {
     this.checkOpen();
-    const bytes = data ?? this.encode(cmd);
     // RaftNode rejects its waiting proposals and reads with ErrStopped when stopped.
-    const r = await this.proposer.propose(bytes, signal);
+    const r = await this.proposer.propose(cmd, size, signal);
     if (r.term > this.term) this.term = r.term;
     const o = r.outcome;
     if (!o.ok) throw o.error;

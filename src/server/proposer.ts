@@ -8,8 +8,8 @@
  */
 import { strataError } from '../errors.ts';
 import type { RaftNode } from '../node/raft-node.ts';
-import type { ApplyOutcome } from './commands.ts';
-import { encodeBatch } from './commands.ts';
+import type { ApplyOutcome, Command } from './commands.ts';
+import { encodeBatch, encodeCommand } from './commands.ts';
 
 /** Flush a batch early once it holds this many bytes of commands. */
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -19,7 +19,7 @@ const FLUSH_HOPS = 8;
 const MAX_BATCH_COMMANDS = 1024;
 
 interface Item {
-  readonly data: Uint8Array;
+  readonly cmd: Command;
   resolve(o: { outcome: ApplyOutcome; term: number }): void;
   reject(err: unknown): void;
 }
@@ -36,9 +36,14 @@ export class Proposer {
     private readonly batching: boolean,
   ) {}
 
-  /** Propose one encoded command; resolves with its apply outcome and the entry's term. */
-  propose(data: Uint8Array, signal?: AbortSignal): Promise<{ outcome: ApplyOutcome; term: number }> {
-    if (!this.batching) return this.raft.propose(data, signal !== undefined ? { signal } : {}).then((r) => ({ outcome: r.result, term: r.term }));
+  /**
+   * Propose one command (`size`: its approximate encoded size); resolves with
+   * its apply outcome and the entry's term.
+   */
+  propose(cmd: Command, size: number, signal?: AbortSignal): Promise<{ outcome: ApplyOutcome; term: number }> {
+    if (!this.batching) {
+      return this.raft.propose(encodeCommand(cmd), signal !== undefined ? { signal } : {}).then((r) => ({ outcome: r.result, term: r.term }));
+    }
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       if (signal !== undefined) {
@@ -50,7 +55,7 @@ export class Proposer {
         if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       };
       this.items.push({
-        data,
+        cmd,
         resolve: (o) => {
           done();
           resolve(o);
@@ -60,7 +65,7 @@ export class Proposer {
           reject(e);
         },
       });
-      this.bytes += data.length;
+      this.bytes += size;
       if (this.bytes >= MAX_BATCH_BYTES || this.items.length >= MAX_BATCH_COMMANDS) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -85,12 +90,16 @@ export class Proposer {
     if (items.length === 0) return;
     this.items = [];
     this.bytes = 0;
-    if (items.length === 1) {
-      const it = items[0] as Item;
-      this.raft.propose(it.data).then((r) => it.resolve({ outcome: r.result, term: r.term }), (err: unknown) => it.reject(err));
+    if (items.length === 1) return this.proposeOne(items[0] as Item);
+    let data: Uint8Array;
+    try {
+      data = encodeBatch(items.map((i) => i.cmd));
+    } catch {
+      // Something in one command cannot be encoded: propose them one by one so only it fails.
+      for (const it of items) this.proposeOne(it);
       return;
     }
-    this.raft.propose(encodeBatch(items.map((i) => i.data))).then(
+    this.raft.propose(data).then(
       (r) => {
         const o = r.result;
         if (!o.ok) {
@@ -104,5 +113,16 @@ export class Proposer {
         for (const it of items) it.reject(err);
       },
     );
+  }
+
+  private proposeOne(it: Item): void {
+    let data: Uint8Array;
+    try {
+      data = encodeCommand(it.cmd);
+    } catch (err) {
+      it.reject(strataError('ErrInvalidArgument', `unencodable request: ${(err as Error).message}`));
+      return;
+    }
+    this.raft.propose(data).then((r) => it.resolve({ outcome: r.result, term: r.term }), (err: unknown) => it.reject(err));
   }
 }

@@ -11,6 +11,7 @@ import { strataError } from '../errors.ts';
 import { LeaseIdGenerator } from '../lease/id.ts';
 import { Lessor, minLeaseTtl } from '../lease/lessor.ts';
 import { normalizeDelete, normalizePut, normalizeRange, validateTxn, isReadOnlyTxn } from '../mvcc/validate.ts';
+import { checkRequestSize, requestSize } from '../mvcc/size.ts';
 import type { BytesInput, DeleteOptions, PutOptions, TxnRequest, WatchOptions, WatchResponse } from '../mvcc/types.ts';
 import { RaftNode } from '../node/raft-node.ts';
 import type { NodeId } from '../raft/types.ts';
@@ -21,7 +22,7 @@ import { RealClock } from '../util/clock.ts';
 import { SeededRandom } from '../util/rng.ts';
 import { log } from '../util/log.ts';
 import { StrataStateMachine } from './apply.ts';
-import type { AlarmType, ApplyOutcome, Command, PutCommand } from './commands.ts';
+import type { AlarmType, ApplyOutcome, PutCommand } from './commands.ts';
 import { ServerCore } from './core.ts';
 import { LeaseApi } from './lease-api.ts';
 import { LeaseExpiry } from './lease-expiry.ts';
@@ -253,9 +254,10 @@ export class StrataNode {
       ...(n.ignoreValue ? { ignoreValue: true } : {}),
       ...(n.ignoreLease ? { ignoreLease: true } : {}),
     };
-    const data = core.encode(cmd);
-    core.checkSpace(data.length);
-    const r = await core.propose<'put'>(cmd, options.signal, data);
+    const size = requestSize(n);
+    checkRequestSize(n, core.config.maxRequestBytes);
+    core.checkSpace(size);
+    const r = await core.propose<'put'>(cmd, options.signal, size);
     return { ...r, header: core.header(r.revision) };
   }
 
@@ -280,8 +282,9 @@ export class StrataNode {
     const core = this.core;
     core.checkOpen();
     const { signal, ...deleteOptions } = options;
-    normalizeDelete(key, deleteOptions);
-    const r = await core.propose<'deleteRange'>({ op: 'deleteRange', key, ...deleteOptions }, signal);
+    const n = normalizeDelete(key, deleteOptions);
+    checkRequestSize(n, core.config.maxRequestBytes);
+    const r = await core.propose<'deleteRange'>({ op: 'deleteRange', key, ...deleteOptions }, signal, requestSize(n));
     return { ...r, header: core.header(r.revision) };
   }
 
@@ -304,10 +307,10 @@ export class StrataNode {
       const r = await core.store.txn(req);
       return { ...r, header: core.header(r.revision) };
     }
-    const cmd: Command = { op: 'txn', txn: req };
-    const data = core.encode(cmd);
-    if (hasWrite(req)) core.checkSpace(data.length);
-    const r = await core.propose<'txn'>(cmd, options.signal, data);
+    const size = requestSize(n);
+    checkRequestSize(n, core.config.maxRequestBytes);
+    if (hasWrite(req)) core.checkSpace(size);
+    const r = await core.propose<'txn'>({ op: 'txn', txn: req }, options.signal, size);
     return { ...r, header: core.header(r.revision) };
   }
 
