@@ -24,7 +24,7 @@ export async function sweep(
       const v = r.violations[0]!;
       assert.fail(
         `seed ${seed} violated ${v.invariant} at tick ${v.tick}: ${v.message}\nprofile: ${r.profileText}\n${v.states ?? ''}\n` +
-          `replay: npm run fuzz -- --seed ${seed} --nodes ${options.nodes} --ticks ${ticks}${options.membership === true ? ' --membership' : ''}`,
+          `replay: ${r.replay}`,
       );
     }
   }

@@ -10,12 +10,14 @@
  *   --membership         random membership changes
  *   --no-liveness        skip the liveness phase
  *   --snapshot-count N   snapshot every N entries (default 200)
+ *   --catch-up N         entries kept behind a snapshot (default 50)
  *   --mutation M         plant a core bug: voteTwice | commitWithoutQuorum
  *   --trace FILE         write the (single-seed) trace as JSON lines
  *   --shrink             shrink the first failure and write its decision log
  *   --schedule FILE      replay a (shrunk) decision log for --seed
  *   --check-determinism  run each seed twice and compare traces
  *   --keep-going         do not stop at the first failing seed
+ *   --workload SPEC      clients=3,read=0.1,idle=0.15,think=2 (the default client load)
  *
  * Prints a progress line per seed and a summary table; exits 1 on a
  * violation, printing the seed, profile, states and a replay command.
@@ -27,6 +29,7 @@ import { FAULT_FAMILIES, describeProfile, profileOf } from './profile.ts';
 import type { FaultFamily, FaultProfile } from './profile.ts';
 import { shrinkRun } from './shrink.ts';
 import { Simulation } from './simulation.ts';
+import { workloadFromSpec } from './workload.ts';
 import type { FaultsOption, RunOptions, SimResult, SimulationOptions } from './simulation.ts';
 
 interface Args {
@@ -45,6 +48,8 @@ interface Args {
   schedule: string | undefined;
   determinism: boolean;
   keepGoing: boolean;
+  workload: string | undefined;
+  catchUp: number | undefined;
 }
 
 function out(s: string): void {
@@ -68,6 +73,8 @@ function parse(argv: readonly string[]): Args {
     schedule: undefined,
     determinism: false,
     keepGoing: false,
+    workload: undefined,
+    catchUp: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i] as string;
@@ -96,10 +103,12 @@ function parse(argv: readonly string[]): Args {
     else if (k === '--schedule') a.schedule = v();
     else if (k === '--check-determinism') a.determinism = true;
     else if (k === '--keep-going') a.keepGoing = true;
+    else if (k === '--workload') a.workload = v();
+    else if (k === '--catch-up') a.catchUp = num();
     else if (k === '--help' || k === '-h') {
       out('usage: npm run fuzz -- [--seeds N] [--from S] [--seed S] [--nodes K] [--ticks T] [--faults swarm|all|none|drop,crash,...]');
       out('       [--membership] [--no-liveness] [--snapshot-count N] [--mutation voteTwice|commitWithoutQuorum]');
-      out('       [--trace FILE] [--shrink] [--schedule FILE] [--check-determinism] [--keep-going]');
+      out('       [--trace FILE] [--shrink] [--schedule FILE] [--check-determinism] [--keep-going] [--workload SPEC]');
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
@@ -119,7 +128,9 @@ function replayCommand(a: Args, seed: number, scheduleFile?: string): string {
   if (a.membership) parts.push('--membership');
   if (!a.liveness) parts.push('--no-liveness');
   if (a.snapshotCount !== 200) parts.push(`--snapshot-count ${a.snapshotCount}`);
+  if (a.catchUp !== undefined) parts.push(`--catch-up ${a.catchUp}`);
   if (a.mutation !== undefined) parts.push(`--mutation ${a.mutation}`);
+  if (a.workload !== undefined) parts.push(`--workload ${a.workload}`);
   if (scheduleFile !== undefined) parts.push(`--schedule ${scheduleFile}`);
   return parts.join(' ');
 }
@@ -166,6 +177,8 @@ async function main(): Promise<number> {
       faults: scheduleProfile ?? faultsOf(a.faults),
       membership: a.membership,
       snapshotCount: a.snapshotCount,
+      ...(a.catchUp !== undefined ? { snapshotCatchUpEntries: a.catchUp } : {}),
+      ...(a.workload !== undefined ? { workload: workloadFromSpec(a.workload) } : {}),
       ...(testFaults !== undefined ? { testFaults } : {}),
       ...(schedule !== undefined ? { schedule } : {}),
       ...(a.trace !== undefined && seeds.length === 1 ? { trace: { sink: (l: string) => traceLines.push(l) } } : {}),

@@ -10,7 +10,7 @@ export { describeAction } from './faults.ts';
 export type { FaultAction } from './faults.ts';
 export { SafetyChecker, bytesEqual } from './invariants.ts';
 export type { CheckedNode, Violation } from './invariants.ts';
-export { proposeWorkload } from './workload.ts';
+export { proposeWorkload, workloadFromSpec } from './workload.ts';
 export type { Workload, WorkloadContext, WorkloadOp } from './workload.ts';
 export { DigestStateMachine } from './state-machine.ts';
 export { shrinkRun } from './shrink.ts';

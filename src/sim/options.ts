@@ -111,6 +111,8 @@ export interface SimResult {
   readonly schedule: readonly FaultAction[];
   /** Fault-phase length used. */
   readonly ticks: number;
+  /** A command that replays this run (`npm run fuzz -- --seed …`). */
+  readonly replay: string;
 }
 
 

@@ -214,6 +214,7 @@ export class Simulation {
       profileText: describeProfile(this.profile),
       schedule: [...this.schedule],
       ticks,
+      replay: this.replayCommand(ticks),
     };
   }
 
@@ -357,6 +358,23 @@ export class Simulation {
       nodes.push({ id: h.id, alive: h.alive, paused: h.paused, node: h.node, stateMachine: h.stateMachine });
     }
     return { tick: this.tick, time: this.clock.now(), nodes };
+  }
+
+  /** The CLI command replaying this run (custom state machines, workloads and invariants aside). */
+  replayCommand(ticks = this.tick): string {
+    const o = this.opts;
+    const parts = ['npm run fuzz --', `--seed ${this.seed}`, `--nodes ${o.nodes}`, `--ticks ${ticks}`];
+    if (typeof o.faults === 'string' && o.faults !== 'swarm') parts.push(`--faults ${o.faults}`);
+    if (o.membership === true) parts.push('--membership');
+    if (o.snapshotCount !== undefined && o.snapshotCount !== 200) parts.push(`--snapshot-count ${o.snapshotCount}`);
+    if (o.snapshotCatchUpEntries !== undefined && o.snapshotCatchUpEntries !== 50) parts.push(`--catch-up ${o.snapshotCatchUpEntries}`);
+    if (o.testFaults?.voteTwice === true) parts.push('--mutation voteTwice');
+    if (o.testFaults?.commitWithoutQuorum === true) parts.push('--mutation commitWithoutQuorum');
+    if (o.workload?.spec !== undefined && o.workload.spec !== proposeWorkload().spec) parts.push(`--workload ${o.workload.spec}`);
+    if (o.workload !== undefined && o.workload.spec === undefined) parts.push('(custom workload)');
+    if (o.stateMachine !== undefined || o.invariants !== undefined) parts.push('(custom state machine/invariants)');
+    if (o.schedule !== undefined) parts.push('--schedule <decision-log.json>');
+    return parts.join(' ');
   }
 
   /** Members' states, one line each (violation reports). */

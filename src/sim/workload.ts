@@ -31,7 +31,9 @@ export interface Workload {
   readonly clients?: number;
   /** Ticks a client waits for an outcome before giving up (aborting) (default 30). */
   readonly timeoutTicks?: number;
-  /** The next operation of a client, or undefined when the client is done. */
+  /** For built-in workloads: the `--workload` spec that recreates it on the command line. */
+  readonly spec?: string;
+  /** The next operation of a client. */
   next(rng: SeededRandom, ctx: WorkloadContext): WorkloadOp;
 }
 
@@ -47,8 +49,10 @@ export function proposeWorkload(
   const idleShare = options.idleShare ?? 0.15;
   const think = options.maxThinkTicks ?? 2;
   const enc = new TextEncoder();
+  const clients = options.clients ?? 3;
   return {
-    clients: options.clients ?? 3,
+    clients,
+    spec: `clients=${clients},read=${readShare},idle=${idleShare},think=${think}`,
     next(rng, ctx) {
       const r = rng.next();
       if (think > 0 && r < idleShare) return { type: 'idle', ticks: 1 + rng.int(think) };
@@ -56,4 +60,20 @@ export function proposeWorkload(
       return { type: 'propose', data: enc.encode(`c${ctx.client}#${ctx.issued}`) };
     },
   };
+}
+
+/** Parse a `--workload` spec (`clients=2,read=0.1,idle=0.4,think=2`) into {@link proposeWorkload}. */
+export function workloadFromSpec(spec: string): Workload {
+  const o: { clients?: number; readShare?: number; idleShare?: number; maxThinkTicks?: number } = {};
+  for (const part of spec.split(',')) {
+    const [k, v] = part.split('=');
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new RangeError(`bad workload spec part ${part}`);
+    if (k === 'clients') o.clients = n;
+    else if (k === 'read') o.readShare = n;
+    else if (k === 'idle') o.idleShare = n;
+    else if (k === 'think') o.maxThinkTicks = n;
+    else throw new RangeError(`unknown workload knob ${k}`);
+  }
+  return proposeWorkload(o);
 }
