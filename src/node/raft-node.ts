@@ -279,6 +279,21 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     return this.changeConf([{ type: ConfChangeType.RemoveNode, nodeId: id }], EMPTY, options.signal);
   }
 
+  /**
+   * Several membership changes at once, through joint consensus when more
+   * than one voter changes (C_old,new then C_new; left automatically unless
+   * `transition` is `JointExplicit`, in which case call again with no
+   * changes to leave). Resolves with the configuration once applied here.
+   * Rejects with `ErrConfChangePending` while another change is in flight.
+   */
+  changeMembership(
+    changes: readonly ConfChangeSingle[],
+    options: { transition?: ConfChangeTransition; context?: string | Uint8Array } & WaitOptions = {},
+  ): Promise<ConfState> {
+    const ctx = typeof options.context === 'string' ? utf8.encode(options.context) : (options.context ?? EMPTY);
+    return this.changeConf([...changes], ctx, options.signal, options.transition);
+  }
+
   /** A snapshot of this member's view. */
   status(): NodeStatus {
     const st = this.raw?.status();
@@ -392,9 +407,14 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     return p;
   }
 
-  private changeConf(changes: ConfChangeSingle[], ctx: Uint8Array, signal: AbortSignal | undefined): Promise<ConfState> {
+  private changeConf(
+    changes: ConfChangeSingle[],
+    ctx: Uint8Array,
+    signal: AbortSignal | undefined,
+    transition: ConfChangeTransition = ConfChangeTransition.Auto,
+  ): Promise<ConfState> {
     const p = this.newProposal(signal);
-    const cc: ConfChange = { transition: ConfChangeTransition.Auto, changes, context: wrap(this.id, this.nonce, p.seq, ctx) };
+    const cc: ConfChange = { transition, changes, context: wrap(this.id, this.nonce, p.seq, ctx) };
     this.submit(() => {
       if (p.d.settled) return;
       try {
