@@ -15,7 +15,9 @@ export type FaultAction =
   | { readonly tick: number; readonly kind: 'cut'; readonly from: NodeId; readonly to: NodeId }
   | { readonly tick: number; readonly kind: 'heal' }
   | { readonly tick: number; readonly kind: 'crash' | 'restart' | 'pause' | 'resume'; readonly node: NodeId }
-  | { readonly tick: number; readonly kind: 'add' | 'promote' | 'remove'; readonly node: NodeId };
+  | { readonly tick: number; readonly kind: 'add' | 'promote' | 'remove'; readonly node: NodeId }
+  /** Joint consensus: learner `node` becomes a voter and voter `out` leaves, in one change. */
+  | { readonly tick: number; readonly kind: 'replace'; readonly node: NodeId; readonly out: NodeId };
 
 /** What the scheduler needs to know about the cluster. */
 export interface ClusterView {
@@ -98,7 +100,9 @@ export class FaultScheduler {
     if (this.membership && rng.chance(p.membershipRate)) {
       const cfg = c.config();
       const r = rng.next();
-      if (cfg.learners.length > 0 && r < 0.4) {
+      if (cfg.learners.length > 0 && cfg.voters.length >= 3 && r < 0.2) {
+        out.push({ tick, kind: 'replace', node: rng.pick(cfg.learners), out: rng.pick(cfg.voters) });
+      } else if (cfg.learners.length > 0 && r < 0.4) {
         out.push({ tick, kind: 'promote', node: rng.pick(cfg.learners) });
       } else if (r < 0.7 && cfg.voters.length + cfg.learners.length < ids.length + 2 && cfg.learners.length < 2) {
         out.push({ tick, kind: 'add', node: c.nextId() });
@@ -120,6 +124,8 @@ export function describeAction(a: FaultAction): string {
       return `cut ${a.from}->${a.to}`;
     case 'heal':
       return 'heal';
+    case 'replace':
+      return `replace ${a.out} by ${a.node}`;
     default:
       return `${a.kind} ${a.node}`;
   }

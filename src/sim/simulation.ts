@@ -13,7 +13,7 @@
  */
 import type { NodeObserver, RaftNodeOptions } from '../node/options.ts';
 import type { Entry, HardState, NodeId, Snapshot } from '../raft/types.ts';
-import { MessageType, StateRole } from '../raft/types.ts';
+import { ConfChangeTransition, ConfChangeType, MessageType, StateRole } from '../raft/types.ts';
 import { MemoryNetwork } from '../transport/memory.ts';
 import { VirtualClock } from '../util/clock.ts';
 import { log } from '../util/log.ts';
@@ -475,6 +475,9 @@ export class Simulation {
       case 'remove':
         this.membershipAction(a.kind, a.node);
         break;
+      case 'replace':
+        this.replaceAction(a.node, a.out);
+        break;
     }
   }
 
@@ -509,6 +512,25 @@ export class Simulation {
         if (h !== undefined) h.removed = true;
       }, () => undefined);
     }
+  }
+
+  private replaceAction(learner: NodeId, out: NodeId): void {
+    const lead = this.leader()?.node;
+    if (lead === undefined) return;
+    lead
+      .changeMembership(
+        [
+          { type: ConfChangeType.AddNode, nodeId: learner },
+          { type: ConfChangeType.RemoveNode, nodeId: out },
+        ],
+        { transition: ConfChangeTransition.JointImplicit },
+      )
+      .then(
+        () => {
+          this.stats.membershipChanges++;
+        },
+        () => undefined,
+      );
   }
 
   private createHost(id: NodeId, peers: readonly NodeId[]): NodeHost {
