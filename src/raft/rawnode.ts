@@ -98,6 +98,8 @@ export class RawNode {
   private prevSoft: SoftState;
   private prevHard: HardState;
   private pending: PendingReady | undefined = undefined;
+  /** Entries of the outstanding Ready, appended to the LogStore by advance(). */
+  private pendingEntries: readonly Entry[] = NO_ENTRIES;
 
   /** State (term, vote, commit, config) is restored from `log.initialState()`. */
   constructor(config: RaftConfig, log: LogStore) {
@@ -312,8 +314,6 @@ export class RawNode {
     this.pendingEntries = entries;
     return rd;
   }
-
-  private pendingEntries: readonly Entry[] = NO_ENTRIES;
 
   /**
    * The last Ready was handled. Records its snapshot, entries and hard state
