@@ -6,7 +6,7 @@
 export { StrataNode } from './strata-node.ts';
 export type { MembersApi, AlarmsApi } from './strata-node.ts';
 export type { StrataNodeOptions } from './options.ts';
-export { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_TXN_OPS, DEFAULT_QUOTA_BYTES, STRATA_VERSION } from './options.ts';
+export { DEFAULT_QUOTA_BYTES, STRATA_VERSION } from './options.ts';
 export { LocalCluster } from './local-cluster.ts';
 export type { LocalClusterOptions } from './local-cluster.ts';
 export { LeaseApi } from './lease-api.ts';
@@ -27,7 +27,7 @@ export type {
   PutResponse,
   GetResponse,
   DeleteResponse,
-  TxnResponse,
+  TxnCallResponse,
   CompactResponse,
   HashKVResponse,
   LeaseGrantResponse,

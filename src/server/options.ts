@@ -7,10 +7,7 @@ import type { Clock } from '../util/clock.ts';
 import type { Random } from '../util/rng.ts';
 import type { InitialCluster } from './members.ts';
 
-/** Default largest write request: 1.5 MiB (section 11). */
-export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
-/** Default largest txn list (R4.9). */
-export const DEFAULT_MAX_TXN_OPS = 128;
+export { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_TXN_OPS } from '../mvcc/validate.ts';
 /** Default backend quota: 2 GiB (R9.7). */
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 /** Strata's version string reported by status(). */

@@ -47,7 +47,7 @@ import type {
   MemberStatus,
   PutResponse,
   TxnCallOptions,
-  TxnResponse,
+  TxnCallResponse,
 } from './types.ts';
 
 /** A peer URL as a transport address: `tcp://h:p/x` → `h:p` (memory URLs keep their host part). */
@@ -298,7 +298,7 @@ export class StrataNode {
    * ErrDuplicateKey, ErrEmptyKey, …). A read-only txn is served like a range
    * (R4.10); a writing one goes through Raft.
    */
-  async txn(req: TxnRequest, options: TxnCallOptions = {}): Promise<TxnResponse> {
+  async txn(req: TxnRequest, options: TxnCallOptions = {}): Promise<TxnCallResponse> {
     const core = this.core;
     core.checkOpen();
     const n = validateTxn(req, core.config.maxTxnOps);

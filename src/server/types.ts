@@ -57,7 +57,8 @@ export type WithHeader<T> = T & { readonly header: ResponseHeader };
 export type PutResponse = WithHeader<PutResult>;
 export type GetResponse = WithHeader<RangeResult>;
 export type DeleteResponse = WithHeader<DeleteResult>;
-export type TxnResponse = WithHeader<TxnResult>;
+/** A txn call's result with its header (named apart from the MVCC's per-operation `TxnResponse`). */
+export type TxnCallResponse = WithHeader<TxnResult>;
 export type CompactResponse = WithHeader<CompactResult>;
 export type HashKVResponse = WithHeader<HashKVResult>;
 
