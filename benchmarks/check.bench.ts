@@ -3,7 +3,7 @@
 // time budget) without partitioning. Times include parsing, as a user sees them.
 // `CHECK_REPEATS=n` repeats every set n times (default 3) and reports the best
 // and the first (cold) run; `CHECK_C50_NOPART_MS` is the budget for c50
-// unpartitioned (default 20000; 0 skips it).
+// unpartitioned (default 10000; 0 skips it).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +52,7 @@ function runKv(files: readonly string[], texts: ReadonlyMap<string, string>, par
 
 export async function main(): Promise<void> {
   const repeats = Math.max(1, Number(process.env.CHECK_REPEATS ?? 3));
-  const c50Budget = Number(process.env.CHECK_C50_NOPART_MS ?? 20000);
+  const c50Budget = Number(process.env.CHECK_C50_NOPART_MS ?? 10000);
   const texts = new Map<string, string>();
   const jepsen = readdirSync(join(dir, 'jepsen'))
     .filter((f) => f.endsWith('.log'))

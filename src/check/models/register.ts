@@ -4,7 +4,7 @@
  */
 import type { Model } from '../types.ts';
 
-/** A register value: any primitive (compared with `===`). */
+/** A register value, which may be any primitive (compared with `===`). */
 export type RegisterValue = string | number | bigint | boolean;
 
 /** What a client asks a register. */
@@ -16,7 +16,7 @@ export type RegisterInput<V extends RegisterValue = number> =
 /**
  * What a client saw. Read: `value` (`undefined` = the register had no value).
  * Write: nothing to check (`{}`). CAS: `ok` (whether it swapped). An output
- * of `undefined` means unknown: any answer is accepted.
+ * of `undefined` means unknown, and every answer is accepted.
  */
 export interface RegisterOutput<V extends RegisterValue = number> {
   readonly value?: V | undefined;
