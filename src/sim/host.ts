@@ -37,6 +37,8 @@ export class NodeHost {
   incarnation = 0;
   /** True when the member was removed from the configuration. */
   removed = false;
+  /** Virtual time until which a slow disk holds this member's saves. */
+  diskBusyUntil = 0;
 
   constructor(
     readonly id: NodeId,
@@ -53,7 +55,10 @@ export class NodeHost {
     this.storage = new MemoryStorage({ clock: storageClock });
     this.storage.beforeSave = () => {
       const s = slowDisk();
-      return s.rate > 0 && diskRng.chance(s.rate) ? 1 + diskRng.int(Math.max(1, s.maxMs)) : 0;
+      const delay = s.rate > 0 && diskRng.chance(s.rate) ? 1 + diskRng.int(Math.max(1, s.maxMs)) : 0;
+      // Writes complete in order: until then every save of this member waits.
+      if (delay > 0) this.diskBusyUntil = Math.max(this.diskBusyUntil, cfg.clock.now() + delay);
+      return delay;
     };
   }
 
@@ -88,6 +93,12 @@ export class NodeHost {
     this.clock?.kill();
     this.cfg.network.down(this.id);
     this.storage.crash();
+    this.diskBusyUntil = 0;
+  }
+
+  /** True while the Ready loop has work it can do without virtual time passing. */
+  get busy(): boolean {
+    return this.alive && this.node !== undefined && this.node.busy && this.cfg.clock.now() >= this.diskBusyUntil;
   }
 
   /** True while paused. */

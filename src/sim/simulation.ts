@@ -229,7 +229,11 @@ export class Simulation {
     if (tT === undefined && tM === undefined) return false;
     this.stats.steps++;
     if (tM === undefined || (tT !== undefined && tT <= tM)) {
+      // Every timer due at this instant (the members' ticks of one simulated
+      // tick, typically) fires in one step, in the clock's deterministic order.
+      const at = tT as number;
       this.clock.runNext();
+      for (let n = 1; n < 64 && this.clock.nextTimerAt() === at && (tM === undefined || tM > at); n++) this.clock.runNext();
     } else {
       if (tM > this.clock.now()) this.clock.advance(tM - this.clock.now());
       const f = this.network.deliverNext();
@@ -411,9 +415,7 @@ export class Simulation {
   }
 
   private anyBusy(): boolean {
-    for (const h of this.hosts.values()) {
-      if (h.alive && h.node !== undefined && h.node.busy && h.storage.unsyncedSaves === 0) return true;
-    }
+    for (const h of this.hosts.values()) if (h.busy) return true;
     return false;
   }
 
