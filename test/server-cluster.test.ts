@@ -202,3 +202,34 @@ test('StrataNode over TcpTransport: three members on loopback agree (any Transpo
     await Promise.all(nodes.map((n) => n.close()));
   }
 });
+
+test('R9.2–R9.4 members: add a learner, promote it, remove a member; errors', async () => {
+  const c = await LocalCluster.start({ size: 3, tickMs: 50 });
+  try {
+    const leader = await c.waitForLeader();
+    await leader.put('/m/k', 'before');
+    await assert.rejects(leader.members.add({ name: 'dup', peerURLs: ['mem://node-1'] }), code('ErrPeerURLExist'));
+    const learner = await c.addMember('node-4', { learner: true });
+    await assert.rejects(leader.members.add({ name: 'node-5', peerURLs: ['mem://node-5'], isLearner: true }), code('ErrTooManyLearners'));
+    const listed = await leader.members.list();
+    assert.deepEqual(listed.map((m) => [m.name, m.isLearner]), [['node-1', false], ['node-2', false], ['node-3', false], ['node-4', true]]);
+    // The learner catches up (serializable reads are what a learner serves, R9.4).
+    const until = performance.now() + 5000;
+    while ((await learner.get('/m/k', { serializable: true })).count === 0 && performance.now() < until) await sleep(20);
+    assert.equal(dec((await learner.get('/m/k', { serializable: true })).kvs[0]?.value), 'before');
+    await assert.rejects(leader.members.promote(leader.id), code('ErrMemberNotLearner'));
+    const follower = c.nodes.find((n) => n !== leader && n !== learner) as StrataNode;
+    await assert.rejects(follower.members.promote(learner.id), code('ErrNotLeader'));
+    await leader.members.promote(learner.id);
+    assert.equal((await leader.members.list()).find((m) => m.id === learner.id)?.isLearner, false);
+    await learner.put('/m/k', 'after');
+    await c.removeMember(follower.name);
+    await assert.rejects(leader.members.remove(follower.id), code('ErrMemberNotFound'));
+    const l2 = await c.waitForLeader();
+    assert.equal((await l2.members.list()).length, 3);
+    assert.equal(dec((await l2.get('/m/k')).kvs[0]?.value), 'after');
+    assert.equal(learner.clusterId, leader.clusterId, 'a joined member agrees on the cluster id');
+  } finally {
+    await c.close();
+  }
+});

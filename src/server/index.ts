@@ -4,7 +4,8 @@
  * KV simulation. See docs/server.md.
  */
 export { StrataNode } from './strata-node.ts';
-export type { MembersApi, AlarmsApi } from './strata-node.ts';
+export type { AlarmsApi } from './strata-node.ts';
+export { MembersApi, MAX_LEARNERS } from './members-api.ts';
 export type { StrataNodeOptions } from './options.ts';
 export { DEFAULT_QUOTA_BYTES, STRATA_VERSION } from './options.ts';
 export { LocalCluster } from './local-cluster.ts';

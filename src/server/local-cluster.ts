@@ -47,20 +47,21 @@ function reusable(inner: MemoryStorage): Storage {
 
 /** An in-process cluster. */
 export class LocalCluster {
-  /** The members' names, in order. */
-  readonly names: readonly string[];
+  private readonly memberNames: string[];
   /** The in-memory network linking the members (partition/isolate/heal for tests). */
   readonly network: MemoryNetwork;
   private readonly live = new Map<string, StrataNode>();
   private readonly memStorage = new Map<string, MemoryStorage>();
   private readonly specs: MemberSpec[];
+  /** Members added after the start: they open as joiners. */
+  private readonly joined = new Set<string>();
   private closed = false;
 
   private constructor(
     private readonly options: LocalClusterOptions,
     names: string[],
   ) {
-    this.names = names;
+    this.memberNames = names;
     this.network = new MemoryNetwork({ rng: new SeededRandom(options.seed ?? 1), clock: new ImmediateClock(), autoDeliver: true });
     this.specs = names.map((name) => ({ name, peerURLs: [`mem://${name}`] }));
   }
@@ -78,6 +79,11 @@ export class LocalCluster {
       throw err;
     }
     return c;
+  }
+
+  /** The members' names, in order (including stopped ones). */
+  get names(): readonly string[] {
+    return this.memberNames;
   }
 
   /** The running members, in name order. */
@@ -135,6 +141,34 @@ export class LocalCluster {
     return n;
   }
 
+  /**
+   * Add a member through the leader (R9.2) and start it joining the cluster
+   * (`initialClusterState: 'existing'`). As a learner with `learner: true`;
+   * promote it with `leader.members.promote(id)`.
+   */
+  async addMember(name: string, options: { learner?: boolean } = {}): Promise<StrataNode> {
+    if (this.memberNames.includes(name)) throw strataError('ErrMemberExists', `member ${name} exists`);
+    const leader = await this.waitForLeader();
+    const spec = { name, peerURLs: [`mem://${name}`] };
+    await leader.members.add({ ...spec, isLearner: options.learner === true });
+    this.memberNames.push(name);
+    this.specs.push(spec);
+    this.joined.add(name);
+    return this.open(name);
+  }
+
+  /** Remove a member through the leader (R9.3) and stop it. */
+  async removeMember(name: string): Promise<void> {
+    const leader = await this.waitForLeader();
+    await leader.members.remove(this.idOf(name));
+    const n = this.live.get(name);
+    if (n !== undefined) {
+      this.live.delete(name);
+      await n.close();
+    }
+    this.memberNames.splice(this.memberNames.indexOf(name), 1);
+  }
+
   /** Stop every member and the network. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -146,7 +180,7 @@ export class LocalCluster {
   }
 
   private async open(name: string): Promise<StrataNode> {
-    if (!this.names.includes(name)) throw strataError('ErrMemberNotFound', `no member ${name}`);
+    if (!this.memberNames.includes(name)) throw strataError('ErrMemberNotFound', `no member ${name}`);
     const o = this.options;
     const id = this.idOf(name);
     let storage: Storage | undefined;
@@ -162,6 +196,7 @@ export class LocalCluster {
       ...o.nodeOptions,
       name,
       initialCluster: this.specs,
+      initialClusterState: this.joined.has(name) ? 'existing' : 'new',
       transport: this.network.transport(id),
       ...(o.dataDir !== undefined ? { dataDir: join(o.dataDir, name) } : {}),
       ...(storage !== undefined ? { storage } : {}),

@@ -26,7 +26,8 @@ import type { AlarmType, ApplyOutcome, PutCommand } from './commands.ts';
 import { ServerCore } from './core.ts';
 import { LeaseApi } from './lease-api.ts';
 import { LeaseExpiry } from './lease-expiry.ts';
-import { clusterIdOf, DEFAULT_CLUSTER_TOKEN, parseInitialCluster, type Member } from './members.ts';
+import { clusterIdOf, DEFAULT_CLUSTER_TOKEN, parseInitialCluster } from './members.ts';
+import { MembersApi } from './members-api.ts';
 import { openKvStore } from './kv-store.ts';
 import {
   DEFAULT_MAX_REQUEST_BYTES,
@@ -63,12 +64,6 @@ function hasWrite(req: TxnRequest): boolean {
   return ops.some((op) => 'put' in op);
 }
 
-/** `node.members`: the Cluster service (R9.1). */
-export interface MembersApi {
-  /** Every member of the cluster. */
-  list(): Promise<Member[]>;
-}
-
 /** `node.alarms`: alarm list and disarm (R9.7). */
 export interface AlarmsApi {
   /** Active alarms. */
@@ -91,10 +86,11 @@ export class StrataNode {
   private constructor(
     private readonly core: ServerCore,
     checkpointIntervalMs: number,
+    token: string,
   ) {
     this.lease = new LeaseApi(core);
     this.expiry = new LeaseExpiry(core, checkpointIntervalMs);
-    this.members = { list: () => Promise.resolve(core.config.members.map((m) => ({ ...m }))) };
+    this.members = new MembersApi(core, token);
     this.alarms = {
       list: () => Promise.resolve(core.sm.alarms().map((a) => ({ ...a }))),
       disarm: async (filter = {}, options = {}) => {
@@ -173,7 +169,8 @@ export class StrataNode {
     const core = new ServerCore(raft, store, lessor, sm, clock, {
       name: me.name,
       memberId: me.id,
-      clusterId: clusterIdOf(voters, token),
+      // From the token alone, so members that join later agree on it.
+      clusterId: clusterIdOf([], token),
       members,
       maxRequestBytes,
       maxTxnOps,
@@ -187,7 +184,7 @@ export class StrataNode {
       if (leader === me.id && !lessor.isPrimary) lessor.promote(clock.now(), electionTimeoutMs);
       else if (leader !== me.id && lessor.isPrimary) lessor.demote();
     });
-    const node = new StrataNode(core, options.leaseCheckpointIntervalMs ?? 0);
+    const node = new StrataNode(core, options.leaseCheckpointIntervalMs ?? 0, token);
     try {
       await raft.start();
     } catch (err) {
