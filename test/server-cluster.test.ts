@@ -217,11 +217,16 @@ test('R9.2–R9.4 members: add a learner, promote it, remove a member; errors', 
     const until = performance.now() + 5000;
     while ((await learner.get('/m/k', { serializable: true })).count === 0 && performance.now() < until) await sleep(20);
     assert.equal(dec((await learner.get('/m/k', { serializable: true })).kvs[0]?.value), 'before');
+    await assert.rejects(learner.put('/m/x', 'y'), code('ErrNotSupportedForLearner'));
+    await assert.rejects(learner.get('/m/k'), code('ErrNotSupportedForLearner'));
+    assert.equal((await learner.status()).isLearner, true);
     await assert.rejects(leader.members.promote(leader.id), code('ErrMemberNotLearner'));
     const follower = c.nodes.find((n) => n !== leader && n !== learner) as StrataNode;
     await assert.rejects(follower.members.promote(learner.id), code('ErrNotLeader'));
     await leader.members.promote(learner.id);
     assert.equal((await leader.members.list()).find((m) => m.id === learner.id)?.isLearner, false);
+    const promoted = performance.now() + 5000;
+    while ((await learner.status()).isLearner && performance.now() < promoted) await sleep(20);
     await learner.put('/m/k', 'after');
     await c.removeMember(follower.name);
     await assert.rejects(leader.members.remove(follower.id), code('ErrMemberNotFound'));

@@ -87,6 +87,16 @@ export class ServerCore {
     if (this.closed) throw strataError('ErrStopped', 'member closed');
   }
 
+  /** True while this member is a learner (non-voting). */
+  get isLearner(): boolean {
+    return this.raft.configuration.learners.includes(this.config.memberId);
+  }
+
+  /** Learners serve only status and serializable reads (R9.4). */
+  checkNotLearner(): void {
+    if (this.isLearner) throw strataError('ErrNotSupportedForLearner', 'a learner serves only status and serializable reads');
+  }
+
   /** Race `p` against close. */
   guard<T>(p: Promise<T>): Promise<T> {
     if (this.closed) {
@@ -109,6 +119,7 @@ export class ServerCore {
    */
   async propose<K extends Command['op']>(cmd: Extract<Command, { op: K }>, signal?: AbortSignal, size = 64): Promise<CommandResults[K]> {
     this.checkOpen();
+    this.checkNotLearner();
     // RaftNode rejects its waiting proposals and reads with ErrStopped when stopped.
     const r = await this.proposer.propose(cmd, size, signal);
     if (r.term > this.term) this.term = r.term;
@@ -120,6 +131,7 @@ export class ServerCore {
   /** Wait until local reads are linearizable (ReadIndex, R2.11). */
   async linearizable(signal?: AbortSignal): Promise<void> {
     this.checkOpen();
+    this.checkNotLearner();
     await this.raft.readIndex(signal !== undefined ? { signal } : {});
   }
 

@@ -239,6 +239,7 @@ export class StrataNode {
   async put(key: BytesInput, value: BytesInput, options: PutOptions & CallOptions = {}): Promise<PutResponse> {
     const core = this.core;
     core.checkOpen();
+    core.checkNotLearner();
     const n = normalizePut(key, value, options);
     if (n.lease !== 0 && !core.lessor.has(n.lease)) throw strataError('ErrLeaseNotFound', `lease ${n.lease} not found`);
     // Bytes, not strings, in the log: members apply without re-encoding UTF-8.
@@ -341,7 +342,6 @@ export class StrataNode {
     const core = this.core;
     core.checkOpen();
     const st = core.raft.status();
-    const member = core.config.members.find((m) => m.id === core.config.memberId);
     const size = core.kv.dbSize();
     return Promise.resolve({
       memberId: core.config.memberId,
@@ -353,7 +353,7 @@ export class StrataNode {
       dbSize: size,
       dbSizeInUse: size,
       dbSizeQuota: core.config.quotaBytes,
-      isLearner: member?.isLearner ?? st.learners.includes(core.config.memberId),
+      isLearner: st.learners.includes(core.config.memberId),
       version: STRATA_VERSION,
       revision: core.store.currentRevision,
       errors: core.sm.alarms().map((a) => `memberID:${a.memberId.toString(16)} alarm:${a.alarm}`),
