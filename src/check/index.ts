@@ -18,8 +18,8 @@ export type {
 } from './types.ts';
 export { createRegisterModel, registerModel } from './models/register.ts';
 export type { RegisterInput, RegisterOutput, RegisterValue } from './models/register.ts';
-export { createKvModel, kvModel, partitionByKey, KvState, KeyRegistry } from './models/kv.ts';
-export type { KvInput, KvOutput, KvModelOptions } from './models/kv.ts';
+export { createKvModel, kvModel, partitionByKey } from './models/kv.ts';
+export type { KvInput, KvOutput, KvModelOptions, KvModel, KvState } from './models/kv.ts';
 export { parseJepsenLog, readJepsenLog, parseKvLog, readKvLog, porcupineKvModel } from './formats/index.ts';
 export type { RegisterHistory, KvHistory } from './formats/index.ts';
 export { renderHistory } from './render.ts';

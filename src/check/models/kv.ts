@@ -1,11 +1,12 @@
 /**
  * A key-value store: get / put / append / delete / compare-and-set per key.
  * Keys are independent, so the model partitions histories by key; without
- * partitioning the state is the whole map, kept as an immutable
- * {@link KvState} with incrementally updated hashes.
+ * partitioning the state is the whole map. States are integers naming
+ * hash-consed maps in a {@link KvStore} (see `kv-store.ts`): stepping costs a
+ * few table lookups and leaves almost nothing for the garbage collector.
  */
 import type { Model, Operation } from '../types.ts';
-import { mix32 } from '../hash.ts';
+import { KvStore } from './kv-store.ts';
 
 /** What a client asks the store. */
 export type KvInput =
@@ -24,148 +25,6 @@ export type KvInput =
 export interface KvOutput {
   readonly value?: string | undefined;
   readonly ok?: boolean;
-}
-
-/** Base of the polynomial string hash (odd, so powers never vanish). */
-const BASE = 0x01000193;
-/**
- * Hashes are kept to 30 bits so V8 stores them as small integers (no heap
- * numbers per state); arithmetic mod 2^30 is consistent with mod 2^32.
- */
-const MASK = 0x3fffffff;
-
-/**
- * Polynomial hash of a string, mod 2^30: `h(a + b) = h(a) * BASE^|b| + h(b)`,
- * so an append updates a value's hash without reading the old value.
- */
-export function polyHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, BASE) + s.charCodeAt(i)) & MASK;
-  return h;
-}
-
-function polyPow(len: number): number {
-  let r = 1;
-  let b = BASE;
-  while (len > 0) {
-    if (len & 1) r = Math.imul(r, b) & MASK;
-    b = Math.imul(b, b) & MASK;
-    len >>>= 1;
-  }
-  return r;
-}
-
-function entryHash(keyId: number, valueHash: number): number {
-  return mix32(Math.imul(keyId + 1, 0x9e3779b1) ^ mix32(valueHash)) & MASK;
-}
-
-/**
- * An immutable map state. Keys are small ids handed out by the model that
- * made the state (its key registry); the entries sit in one flat array
- * `[id, valueHash, value, id, valueHash, value, …]` sorted by id, and the
- * state's hash is the sum of its entry hashes. Appending, comparing and
- * hashing never read a whole value unless two hashes agree.
- */
-export class KvState {
-  private constructor(
-    /** Model-wide key registry (key → id, id → key). */
-    private readonly registry: KeyRegistry,
-    /** Flat entries: id, polynomial hash of the value, value. */
-    private readonly entries: readonly (number | string)[],
-    /** Order-independent hash of the entries. */
-    readonly hash: number,
-  ) {}
-
-  /** The empty store of a model. */
-  static empty(registry: KeyRegistry): KvState {
-    return new KvState(registry, [], 0);
-  }
-
-  /** Position of key id `id` in the entries, or -1. */
-  slot(id: number): number {
-    const e = this.entries;
-    for (let i = 0; i < e.length; i += 3) if (e[i] === id) return i;
-    return -1;
-  }
-
-  /** Value at a position from {@link KvState.slot}. */
-  valueAt(i: number): string {
-    return this.entries[i + 2] as string;
-  }
-
-  /** Hash of the value at a position from {@link KvState.slot}. */
-  hashAt(i: number): number {
-    return this.entries[i + 1] as number;
-  }
-
-  /** Value of `key`, or `undefined`. */
-  get(key: string): string | undefined {
-    const id = this.registry.ids.get(key);
-    const i = id === undefined ? -1 : this.slot(id);
-    return i < 0 ? undefined : this.valueAt(i);
-  }
-
-  /** A new state with key id `id` set to `value` (hash `vh`), or removed when `value` is undefined. */
-  with(id: number, value: string | undefined, vh: number): KvState {
-    const i = this.slot(id);
-    let hash = this.hash;
-    if (i >= 0) {
-      if (value !== undefined && this.hashAt(i) === vh && this.valueAt(i) === value) return this;
-      hash = (hash - entryHash(id, this.hashAt(i))) & MASK;
-    } else if (value === undefined) return this;
-    const entries = this.entries.slice();
-    if (value === undefined) entries.splice(i, 3);
-    else {
-      hash = (hash + entryHash(id, vh)) & MASK;
-      if (i >= 0) {
-        entries[i + 1] = vh;
-        entries[i + 2] = value;
-      } else {
-        let at = 0;
-        while (at < entries.length && (entries[at] as number) < id) at += 3;
-        entries.splice(at, 0, id, vh, value);
-      }
-    }
-    return new KvState(this.registry, entries, hash);
-  }
-
-  /** Same entries? */
-  equals(other: KvState): boolean {
-    if (this === other) return true;
-    const a = this.entries;
-    const b = other.entries;
-    if (this.hash !== other.hash || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i += 3) if (a[i] !== b[i] || a[i + 1] !== b[i + 1]) return false;
-    for (let i = 2; i < a.length; i += 3) if (a[i] !== b[i]) return false;
-    return true;
-  }
-
-  /** The entries as a plain Map (a copy). */
-  toMap(): Map<string, string> {
-    const m = new Map<string, string>();
-    const e = this.entries;
-    for (let i = 0; i < e.length; i += 3) m.set(this.registry.keys[e[i] as number] as string, e[i + 2] as string);
-    return m;
-  }
-}
-
-/** Key ↔ id registry shared by the states of one KV model. */
-export class KeyRegistry {
-  /** key → id */
-  readonly ids = new Map<string, number>();
-  /** id → key */
-  readonly keys: string[] = [];
-
-  /** The id of `key`, registering it if new. */
-  id(key: string): number {
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.keys.length;
-      this.keys.push(key);
-      this.ids.set(key, id);
-    }
-    return id;
-  }
 }
 
 /** Options of {@link createKvModel}. */
@@ -189,74 +48,56 @@ export function partitionByKey<I extends { readonly key: string }, O>(history: r
   return [...byKey.values()];
 }
 
+/**
+ * A state of a KV model: an opaque id of an immutable map, meaningful only to
+ * the model that made it (read it with {@link KvModel.entries}).
+ */
+export type KvState = number;
+
+/** A KV model: a {@link Model} that can also show its states. */
+export interface KvModel extends Model<KvState, KvInput, KvOutput> {
+  /** The entries of a state of this model (a copy). */
+  entries(state: KvState): Map<string, string>;
+}
+
 /** Build a key-value model (partitioned by key). */
-export function createKvModel(options: KvModelOptions = {}): Model<KvState, KvInput, KvOutput> {
+export function createKvModel(options: KvModelOptions = {}): KvModel {
   const absent = options.absent;
-  const absentHash = absent === undefined ? 0 : polyHash(absent);
-  const registry = new KeyRegistry();
-  const empty = KvState.empty(registry);
-  // Polynomial hashes (and BASE^length) of the strings met in inputs and
-  // outputs; V8 caches each string's own hash, so a lookup is cheap.
-  const hashes = new Map<string, number>();
-  const powers = new Map<string, number>();
-  const hashOf = (s: string): number => {
-    let h = hashes.get(s);
-    if (h === undefined) {
-      h = polyHash(s);
-      hashes.set(s, h);
-    }
-    return h;
+  const store = new KvStore();
+  /** Does a key holding value `v` (-1: absent) read as `expected`? */
+  const reads = (v: number, expected: string | undefined): boolean => {
+    if (v < 0) return expected === absent;
+    return expected !== undefined && store.spells(v, expected);
   };
-  const powOf = (s: string): number => {
-    let p = powers.get(s);
-    if (p === undefined) {
-      p = polyPow(s.length);
-      powers.set(s, p);
-    }
-    return p;
-  };
-  /** The state with key id `id` set to `v`, normalising the absent value away. */
-  const write = (s: KvState, id: number, v: string, vh: number): KvState =>
-    v === absent ? s.with(id, undefined, 0) : s.with(id, v, vh);
-  /** Does the key read as `expected`? */
-  const reads = (s: KvState, id: number, expected: string | undefined): boolean => {
-    const i = s.slot(id);
-    if (i < 0) return expected === absent;
-    if (expected === undefined) return false;
-    return s.hashAt(i) === hashOf(expected) && s.valueAt(i) === expected;
-  };
+  /** Set key `k` to value `v`, normalising the absent value away. */
+  const write = (m: number, k: number, v: number): number =>
+    store.set(m, k, absent !== undefined && store.spells(v, absent) ? -1 : v);
   const show = (v: string | undefined): string => (v === undefined ? 'nil' : JSON.stringify(v));
   return {
-    init: () => empty,
+    init: () => KvStore.EMPTY,
     step(state, input, output) {
-      const id = registry.id(input.key);
+      const k = store.keyId(input.key);
+      const current = store.lookup(state, k);
       switch (input.type) {
         case 'get':
-          return [output === undefined || reads(state, id, output.value), state];
+          return [output === undefined || reads(current, output.value), state];
         case 'put':
-          return [true, write(state, id, input.value, hashOf(input.value))];
+          return [true, write(state, k, store.append(KvStore.ROOT, input.value))];
         case 'append': {
-          const i = state.slot(id);
-          const old = i >= 0 ? state.valueAt(i) : (absent ?? '');
-          const oldHash = i >= 0 ? state.hashAt(i) : absentHash;
-          const vh = (Math.imul(oldHash, powOf(input.value)) + hashOf(input.value)) & MASK;
-          return [true, write(state, id, old + input.value, vh)];
+          const base = current >= 0 ? current : store.append(KvStore.ROOT, absent ?? '');
+          return [true, write(state, k, store.append(base, input.value))];
         }
-        case 'delete': {
-          const had = state.slot(id) >= 0;
-          return [output?.ok === undefined || output.ok === had, state.with(id, undefined, 0)];
-        }
+        case 'delete':
+          return [output?.ok === undefined || output.ok === current >= 0, store.set(state, k, -1)];
         case 'cas': {
-          const swaps = reads(state, id, input.expected);
+          const swaps = reads(current, input.expected);
           return [
             output?.ok === undefined || output.ok === swaps,
-            swaps ? write(state, id, input.value, hashOf(input.value)) : state,
+            swaps ? write(state, k, store.append(KvStore.ROOT, input.value)) : state,
           ];
         }
       }
     },
-    equal: (a, b) => a.equals(b),
-    hash: (s) => s.hash,
     partition: partitionByKey,
     readOnly: (input) => input.type === 'get',
     describe(input, output) {
@@ -277,10 +118,11 @@ export function createKvModel(options: KvModelOptions = {}): Model<KvState, KvIn
       }
     },
     describeState(state) {
-      const m = state.toMap();
+      const m = store.entries(state);
       const keys = [...m.keys()].sort();
-      return '{' + keys.map((k) => `${JSON.stringify(k)}: ${show(m.get(k))}`).join(', ') + '}';
+      return '{' + keys.map((key) => `${JSON.stringify(key)}: ${show(m.get(key))}`).join(', ') + '}';
     },
+    entries: (state) => store.entries(state),
   };
 }
 
