@@ -4,11 +4,16 @@
  */
 export * from './errors.ts';
 export { encode, decode, crc32c, FORMAT_VERSION } from './codec/index.ts';
-export * from './raft/types.ts';
-export type { Storage, PersistedState, SaveRequest } from './storage/storage.ts';
-export type { Transport, MessageHandler } from './transport/transport.ts';
-export type { StateMachine } from './node/state-machine.ts';
 export { SeededRandom } from './util/rng.ts';
 export type { Random, RandomState } from './util/rng.ts';
 export { RealClock, VirtualClock } from './util/clock.ts';
 export type { Clock, TimerHandle } from './util/clock.ts';
+export * from './raft/index.ts';
+export * from './storage/index.ts';
+export * from './transport/index.ts';
+export * from './node/index.ts';
+export * from './mvcc/index.ts';
+export * from './lease/index.ts';
+export * from './server/index.ts';
+export * from './check/index.ts';
+export * from './sim/index.ts';
