@@ -46,8 +46,47 @@ export class StateTable<S> {
     return this.states.length;
   }
 
+  // Non-negative int32 states (models that number their own states): an
+  // open-addressing table of (state, id) pairs.
+  private ints = new Int32Array(256).fill(-1);
+  private intMask = 127;
+  private intCount = 0;
+
+  private internInt(s: number): number {
+    let ints = this.ints;
+    let mask = this.intMask;
+    let i = mix32(s) & mask;
+    for (;;) {
+      const k = ints[2 * i] as number;
+      if (k === s) return ints[2 * i + 1] as number;
+      if (k === -1) break;
+      i = (i + 1) & mask;
+    }
+    const id = this.states.length;
+    this.states.push(s as S);
+    ints[2 * i] = s;
+    ints[2 * i + 1] = id;
+    if (++this.intCount * 2 > mask) {
+      const old = ints;
+      mask = mask * 2 + 1;
+      ints = new Int32Array(2 * (mask + 1)).fill(-1);
+      for (let j = 0; j < old.length; j += 2) {
+        const k = old[j] as number;
+        if (k === -1) continue;
+        let at = mix32(k) & mask;
+        while (ints[2 * at] !== -1) at = (at + 1) & mask;
+        ints[2 * at] = k;
+        ints[2 * at + 1] = old[j + 1] as number;
+      }
+      this.ints = ints;
+      this.intMask = mask;
+    }
+    return id;
+  }
+
   /** The id of `s`, adding it if new. */
   intern(s: S): number {
+    if (this.usePrimitiveMap && typeof s === 'number' && (s | 0) === s && s >= 0) return this.internInt(s);
     if (this.usePrimitiveMap && isPrimitive(s)) {
       const found = this.primitives.get(s);
       if (found !== undefined) return found;
