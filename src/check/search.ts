@@ -36,7 +36,7 @@ import { deepEqual, hashValue } from './hash.ts';
  * and caching them costs more than stepping again. Limits of the table:
  */
 const DENSE_ENTRIES = 1 << 18;
-const DENSE_STATES = 256;
+const DENSE_STATES = 64;
 
 /** Order of events: by time; at equal times calls first (they overlap); then by operation. */
 function sortEvents(calls: Float64Array, returns: Float64Array): Int32Array {

@@ -82,6 +82,27 @@ interface Open {
   dropped: boolean;
 }
 
+// The shape every line of Porcupine's files has; anything else goes through parseEdnMap.
+const STRING = '"((?:[^"\\\\]|\\\\.)*)"';
+const FAST = new RegExp(`^\\{:process (\\d+), :type :(\\w+), :f :(\\w+), :key ${STRING}, :value (?:nil|${STRING})\\}\\s*$`);
+
+function unescape(s: string): string {
+  return s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c)) : s;
+}
+
+/** Parse one line into the fields the history needs. */
+function parseLine(line: string, ln: number): Map<string, EdnValue> {
+  const m = FAST.exec(line);
+  if (m === null) return parseEdnMap(line, ln);
+  const out = new Map<string, EdnValue>();
+  out.set('process', Number(m[1]));
+  out.set('type', { keyword: m[2] as string });
+  out.set('f', { keyword: m[3] as string });
+  out.set('key', unescape(m[4] as string));
+  out.set('value', m[5] === undefined ? null : unescape(m[5]));
+  return out;
+}
+
 /** Parse the text of a Porcupine kv history (blank lines are skipped). */
 export function parseKvLog(text: string): KvHistory {
   const ops: Open[] = [];
@@ -90,7 +111,7 @@ export function parseKvLog(text: string): KvHistory {
   for (let ln = 0; ln < lines.length; ln++) {
     const line = lines[ln] as string;
     if (line.trim() === '') continue;
-    const m = parseEdnMap(line, ln + 1);
+    const m = parseLine(line, ln + 1);
     const process = m.get('process');
     const type = keyword(m.get('type'));
     const f = keyword(m.get('f'));
