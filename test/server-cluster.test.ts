@@ -238,3 +238,20 @@ test('R9.2–R9.4 members: add a learner, promote it, remove a member; errors', 
     await c.close();
   }
 });
+
+test('auto-compaction (revision mode): the leader keeps the last N revisions', async () => {
+  const c = await LocalCluster.start({ size: 3, tickMs: 50, nodeOptions: { autoCompactionRetention: 20, autoCompactionIntervalMs: 100 } });
+  try {
+    const leader = await c.waitForLeader();
+    let last = 0;
+    for (let i = 0; i < 60; i++) last = (await leader.put('/ac/k', `v${i}`)).revision;
+    const until = performance.now() + 3000;
+    while ((await leader.hashKV()).compactRevision < last - 25 && performance.now() < until) await sleep(50);
+    const compactRev = (await leader.hashKV()).compactRevision;
+    assert.ok(compactRev >= last - 25 && compactRev <= last - 20, `compacted to ${compactRev} (current ${last})`);
+    await assert.rejects(leader.get('/ac/k', { revision: compactRev - 1 }), code('ErrCompacted'));
+    assert.equal((await leader.get('/ac/k', { revision: last - 20 })).kvs.length, 1, 'the retained window is readable');
+  } finally {
+    await c.close();
+  }
+});

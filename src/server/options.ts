@@ -56,6 +56,14 @@ export interface StrataNodeOptions {
   readonly leaseCheckpointIntervalMs?: number;
   /** Leases revoked per second at most (default 1000). */
   readonly leaseRevokeRate?: number;
+  /**
+   * Revision-mode auto-compaction: the leader keeps this many revisions and
+   * compacts older history (etcd's `--auto-compaction-retention` in revision
+   * mode). 0 (default) disables it.
+   */
+  readonly autoCompactionRetention?: number;
+  /** How often auto-compaction checks, in ms (default 1000). */
+  readonly autoCompactionIntervalMs?: number;
   /** Group writes proposed in the same event-loop turn into one Raft entry (default true). */
   readonly batchProposals?: boolean;
   /** Ticks a request may wait for the leader (RaftNode's requestTimeoutTicks). */

@@ -26,6 +26,7 @@ import type { AlarmType, ApplyOutcome, PutCommand } from './commands.ts';
 import { ServerCore } from './core.ts';
 import { LeaseApi } from './lease-api.ts';
 import { LeaseExpiry } from './lease-expiry.ts';
+import { AutoCompactor } from './auto-compact.ts';
 import { clusterIdOf, DEFAULT_CLUSTER_TOKEN, parseInitialCluster } from './members.ts';
 import { MembersApi } from './members-api.ts';
 import { openKvStore } from './kv-store.ts';
@@ -81,6 +82,7 @@ export class StrataNode {
   /** Alarms (Maintenance service). */
   readonly alarms: AlarmsApi;
   private readonly expiry: LeaseExpiry;
+  private compactor: AutoCompactor | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -194,6 +196,11 @@ export class StrataNode {
     }
     core.term = Math.max(core.term, raft.status().term);
     node.expiry.start();
+    const retention = options.autoCompactionRetention ?? 0;
+    if (retention > 0) {
+      node.compactor = new AutoCompactor(core, retention, options.autoCompactionIntervalMs ?? 1000);
+      node.compactor.start();
+    }
     log.server('member %s (%d) open', me.name, me.id);
     return node;
   }
@@ -394,6 +401,7 @@ export class StrataNode {
     const core = this.core;
     core.markClosed();
     this.expiry.stop();
+    this.compactor?.stop();
     this.lease.closeAll();
     await core.raft.stop();
     await core.store.close();
