@@ -257,3 +257,15 @@ test('restart (issue #2, #5): a node rebuilt from its LogStore keeps term, vote,
   assert.deepEqual(after.config, before.config, 'the LogStore kept the config as of the last applied change');
   assert.equal(after.applied, 0);
 });
+
+test('membership (issue #5): a member restarted without its bootstrap config ignores conf changes instead of forming a cluster of itself', () => {
+  // As if a joiner lost the index-0 snapshot: empty config, log with "add 4".
+  const store = new LogStore();
+  store.append([{ index: 1, term: 1, type: EntryType.Normal, data: new Uint8Array() }]);
+  store.setHardState({ term: 1, vote: 0, commit: 1 });
+  const n = lone(4, store, { preVote: true, checkQuorum: true });
+  const cs4 = n.node.applyConfChange(simple(CT.AddNode, 4));
+  assert.deepEqual(cs4, cs([]));
+  for (let i = 0; i < 50; i++) n.node.tick();
+  assert.deepEqual([n.node.status().role, n.node.status().term], [StateRole.Follower, 1], 'never campaigns alone');
+});

@@ -449,6 +449,14 @@ export class Raft {
 
   /** Apply a committed conf change. Throws ErrInvalidArgument (changing nothing) if it is not applicable. */
   applyConfChange(cc: ConfChange): ConfState {
+    const v = this.trk.config.voters;
+    if (v.incoming.size === 0 && v.outgoing.size === 0) {
+      // Clusters start from a bootstrap snapshot, never from an empty config:
+      // an empty one here means the (index-0) bootstrap snapshot was not
+      // persisted. Applying e.g. "add self" would make a one-voter cluster
+      // of us alone; staying config-less keeps us a harmless follower.
+      throw strataError('ErrInvalidArgument', 'conf change on an empty configuration (bootstrap snapshot missing)');
+    }
     const next = new Changer(this.trk, this.raftLog.lastIndex()).change(cc);
     return this.switchToConfig(next);
   }
