@@ -59,12 +59,14 @@ export interface KvSimulationResult {
   readonly violations: string[];
   readonly linearizable: Verdict;
   readonly stats: {
+    /** Operations issued. */
     ops: number;
     succeeded: number;
     pending: number;
     definiteErrors: number;
     droppedReads: number;
     crashes: number;
+    /** Network faults: isolations, minority/majority partitions, one-way cuts. */
     isolations: number;
     revision: number;
     virtualMs: number;
@@ -198,10 +200,24 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
                 });
               }, heal);
             });
-          } else if (faultRng.chance(0.5)) {
+          } else if (faultRng.chance(0.6)) {
             faultActive = true;
             stats.isolations++;
-            network.isolate(m.id);
+            const kind = faultRng.int(3);
+            if (kind === 0) network.isolate(m.id);
+            else if (kind === 1) {
+              // A minority / majority split.
+              const shuffled = faultRng.shuffle(members.map((x) => x.id));
+              const k = 1 + faultRng.int(Math.max(1, Math.floor((members.length - 1) / 2)));
+              network.partition(shuffled.slice(0, k), shuffled.slice(k));
+            } else {
+              // A one-way cut: m hears nobody (or nobody hears m).
+              for (const o of members) {
+                if (o.id === m.id) continue;
+                if (faultRng.chance(0.5)) network.cutOneWay(o.id, m.id);
+                else network.cutOneWay(m.id, o.id);
+              }
+            }
             clock.setTimeout(() => {
               network.heal();
               faultActive = false;
