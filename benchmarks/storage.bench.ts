@@ -235,6 +235,9 @@ async function compare(
   const level = await levelSubject(levelDir);
   const out = { raw: [] as Round[], level: [] as Round[] };
   try {
+    // One discarded round each: JIT warm-up and LevelDB's first log/memtable work.
+    await fn(raw);
+    await fn(level);
     for (let r = 0; r < ROUNDS; r++) {
       progress(`storage: ${label} round ${r + 1}/${ROUNDS}`);
       out.raw.push(await fn(raw));
