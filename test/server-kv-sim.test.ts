@@ -13,7 +13,7 @@ test('issue #6 KV simulation sweep: linearizable history, equal hashKV, under dr
   let crashes = 0;
   for (let seed = base; seed < base + count; seed++) {
     const r = await runKvSimulation({ seed, durationMs: 8000 });
-    t.diagnostic(`seed=${seed} ${r.linearizable} ops=${r.stats.ops} ok=${r.stats.succeeded} pending=${r.stats.pending} crashes=${r.stats.crashes} isolations=${r.stats.isolations} rev=${r.stats.revision}`);
+    t.diagnostic(`seed=${seed} ${r.linearizable} ops=${r.stats.ops} ok=${r.stats.succeeded} pending=${r.stats.pending} crashes=${r.stats.crashes} isolations=${r.stats.isolations} memberChanges=${r.stats.memberChanges} rev=${r.stats.revision}`);
     assert.deepEqual(r.violations, [], `seed ${seed} (SEED=${seed} to replay)`);
     assert.notEqual(r.linearizable, 'not-linearizable', `seed ${seed}`);
     ops += r.stats.succeeded;

@@ -26,7 +26,7 @@ export async function kvFuzzMain(argv: readonly string[], write: (line: string) 
     const r = await runKvSimulation({ seed, durationMs: duration, nodes });
     ops += r.stats.succeeded;
     if (r.linearizable === 'unknown') unknown++;
-    write(`seed ${seed}: ${r.ok ? 'ok' : 'VIOLATION'} ${r.linearizable} ops=${r.stats.ops} crashes=${r.stats.crashes} isolations=${r.stats.isolations} rev=${r.stats.revision}`);
+    write(`seed ${seed}: ${r.ok ? 'ok' : 'VIOLATION'} ${r.linearizable} ops=${r.stats.ops} crashes=${r.stats.crashes} isolations=${r.stats.isolations} memberChanges=${r.stats.memberChanges} rev=${r.stats.revision}`);
     if (!r.ok) {
       failures++;
       for (const v of r.violations) write(`  ${v}`);

@@ -28,6 +28,7 @@ const DEFINITE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ErrLeaseNotFound',
   'ErrLeaseExists',
   'ErrNoSpace',
+  'ErrNotSupportedForLearner',
 ]);
 
 /** True when `err` means the request had no effect. */

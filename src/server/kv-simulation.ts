@@ -50,6 +50,11 @@ export interface KvSimulationOptions {
    * stale) reads. The check must then find a violation under faults.
    */
   readonly staleReads?: boolean;
+  /**
+   * Change membership once during the run (add a learner, promote it, remove
+   * another member). Default: on in about half of the seeds when faults are on.
+   */
+  readonly membership?: boolean;
 }
 
 /** What a run found. */
@@ -66,6 +71,8 @@ export interface KvSimulationResult {
     definiteErrors: number;
     droppedReads: number;
     crashes: number;
+    /** Membership changes applied (add, promote, remove). */
+    memberChanges: number;
     /** Network faults: isolations, minority/majority partitions, one-way cuts. */
     isolations: number;
     revision: number;
@@ -87,6 +94,8 @@ function settle(): Promise<void> {
 interface Member {
   readonly name: string;
   readonly id: NodeId;
+  /** Added after the start: opens as a joiner. */
+  joined: boolean;
   readonly storage: MemoryStorage;
   node: StrataNode | undefined;
   clock: MemberClock | undefined;
@@ -122,10 +131,15 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
   const members: Member[] = specs.map((s) => {
     const storage = new MemoryStorage({ clock });
     storage.beforeSave = () => (diskRng.chance(slowRate) ? 1 + diskRng.int(slowMaxMs) : 0);
-    return { name: s.name, id: memberIdOf(s.name, s.peerURLs), storage, node: undefined, clock: undefined };
+    return { name: s.name, id: memberIdOf(s.name, s.peerURLs), joined: false, storage, node: undefined, clock: undefined };
   });
+  // A spare member the membership fault adds (as a learner, then promoted).
+  const spareSpec: MemberSpec = { name: `s${n + 1}`, peerURLs: [`sim://s${n + 1}`] };
+  const spareStorage = new MemoryStorage({ clock });
+  const spare: Member = { name: spareSpec.name, id: memberIdOf(spareSpec.name, spareSpec.peerURLs), joined: true, storage: spareStorage, node: undefined, clock: undefined };
+  const membership = options.membership ?? (faults && faultRng.chance(0.5));
   const violations: string[] = [];
-  const stats = { ops: 0, succeeded: 0, pending: 0, definiteErrors: 0, droppedReads: 0, crashes: 0, isolations: 0, revision: 0, virtualMs: 0 };
+  const stats = { ops: 0, succeeded: 0, pending: 0, definiteErrors: 0, droppedReads: 0, crashes: 0, memberChanges: 0, isolations: 0, revision: 0, virtualMs: 0 };
 
   const start = async (m: Member): Promise<void> => {
     const mc = new MemberClock(clock);
@@ -133,7 +147,8 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
     network.up(m.id);
     m.node = await StrataNode.open({
       name: m.name,
-      initialCluster: specs,
+      initialCluster: m.joined ? [...specs, spareSpec] : specs,
+      initialClusterState: m.joined ? 'existing' : 'new',
       transport: network.transport(m.id),
       clock: mc,
       rng: rng.fork(),
@@ -230,6 +245,54 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
     schedule();
   }
 
+  // Membership: once, add the spare as a learner, promote it, then remove another member.
+  const leaderNode = (): StrataNode | undefined => members.find((m) => m.node?.isLeader === true)?.node;
+  const changeMembership = async (): Promise<void> => {
+    faultActive = true;
+    try {
+      const l0 = leaderNode();
+      if (l0 === undefined) return;
+      await l0.members.add({ name: spareSpec.name, peerURLs: spareSpec.peerURLs, isLearner: true });
+      stats.memberChanges++;
+      members.push(spare);
+      await start(spare);
+      let promoted = false;
+      for (let i = 0; i < 30 && !promoted; i++) {
+        await vsleep(200);
+        try {
+          await leaderNode()?.members.promote(spare.id);
+          promoted = leaderNode()?.raft.configuration.voters.includes(spare.id) === true;
+        } catch {
+          // Not ready yet (ErrLearnerNotReady) or no leader: try again.
+        }
+      }
+      if (!promoted) return;
+      stats.memberChanges++;
+      await vsleep(500);
+      const l1 = leaderNode();
+      const victims = members.filter((m) => m !== spare && m.node !== undefined && m.node !== l1);
+      if (l1 === undefined || victims.length === 0) return;
+      const victim = faultRng.pick(victims);
+      await l1.members.remove(victim.id);
+      stats.memberChanges++;
+      members.splice(members.indexOf(victim), 1);
+      await crash(victim);
+    } catch (err) {
+      log.sim('kv-sim %d: membership change failed: %O', seed, err);
+    } finally {
+      faultActive = false;
+    }
+  };
+  if (membership) {
+    clock.setTimeout(() => {
+      const tryChange = (): void => {
+        if (faultActive) clock.setTimeout(tryChange, 200);
+        else void changeMembership();
+      };
+      tryChange();
+    }, Math.floor(duration * (0.2 + 0.3 * faultRng.next())));
+  }
+
   // Clients.
   const history: Operation<KvInput, KvOutput>[] = [];
   const keys = Array.from({ length: options.keys ?? 4 }, (_, i) => `/k${i}`);
@@ -278,6 +341,29 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
   const settleEnd = clock.now() + 30_000;
   await runUntil(settleEnd, () => !faultActive);
   await startAll(members.filter((m) => m.node === undefined));
+  // A spare that never got promoted leaves again (a learner serves no linearizable reads).
+  if (members.includes(spare)) {
+    let done = false;
+    void (async () => {
+      for (let i = 0; i < 50; i++) {
+        const l = leaderNode();
+        if (l !== undefined) {
+          if (l.raft.configuration.voters.includes(spare.id)) break;
+          try {
+            await l.members.remove(spare.id);
+            members.splice(members.indexOf(spare), 1);
+            await crash(spare);
+            break;
+          } catch {
+            // Retry below.
+          }
+        }
+        await vsleep(200);
+      }
+      done = true;
+    })();
+    await runUntil(clock.now() + 20_000, () => done);
+  }
   // A linearizable read on every member: all have applied everything committed.
   let reads = 0;
   const readAll = Promise.all(
