@@ -71,7 +71,10 @@ export function hashValue(v: unknown): number {
   }
   let h = 0x6a09e667;
   let n = 0;
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+    const x = o[k];
     if (x === undefined) continue;
     h = (h + mix32(hashString(k) ^ Math.imul(hashValue(x), 0x9e3779b1))) | 0;
     n++;
@@ -111,11 +114,11 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
   let n = 0;
-  for (const k of Object.keys(ra)) {
-    if (ra[k] === undefined) continue;
-    if (!deepEqual(ra[k], rb[k])) return false;
+  for (const k in ra) {
+    if (!Object.prototype.hasOwnProperty.call(ra, k) || ra[k] === undefined) continue;
+    if (!Object.prototype.hasOwnProperty.call(rb, k) || !deepEqual(ra[k], rb[k])) return false;
     n++;
   }
-  for (const k of Object.keys(rb)) if (rb[k] !== undefined) n--;
+  for (const k in rb) if (Object.prototype.hasOwnProperty.call(rb, k) && rb[k] !== undefined) n--;
   return n === 0;
 }
