@@ -5,14 +5,10 @@
 // completeness, state-machine safety, commit monotonic, no acknowledged write lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { proposeWorkload } from '../src/sim/workload.ts';
-import { sweep } from './sim-harness.ts';
+import { LIGHT, sweep } from './sim-harness.ts';
 
-// A lighter client load than the default keeps the sweep inside the test budget.
-const workload = proposeWorkload({ clients: 2, idleShare: 0.4, maxThinkTicks: 2 });
-
-test('issue #8: 150 seeds × 3 nodes, swarm faults, every invariant holds and the healed core makes progress', async (t) => {
-  const rs = await sweep(t, 150, { nodes: 3, snapshotCount: 50, snapshotCatchUpEntries: 10, workload }, 150);
+test('issue #8: 200 seeds × 3 nodes, swarm faults, every invariant holds and the healed core makes progress', async (t) => {
+  const rs = await sweep(t, 200, { nodes: 3, snapshotCount: 50, snapshotCatchUpEntries: 10, workloadSpec: LIGHT }, 150);
   const commits = rs.reduce((a, r) => a + r.stats.proposalsCommitted, 0);
   const crashes = rs.reduce((a, r) => a + r.stats.crashes, 0);
   const snaps = rs.reduce((a, r) => a + r.stats.snapshotsInstalled, 0);

@@ -98,7 +98,9 @@ export class NodeHost {
 
   /** True while the Ready loop has work it can do without virtual time passing. */
   get busy(): boolean {
-    return this.alive && this.node !== undefined && this.node.busy && this.cfg.clock.now() >= this.diskBusyUntil;
+    if (!this.alive || this.node === undefined || !this.node.busy) return false;
+    // Blocked on a slow write until its timer (due at diskBusyUntil) has fired.
+    return !(this.cfg.clock.now() <= this.diskBusyUntil && this.storage.unsyncedSaves > 0);
   }
 
   /** True while paused. */

@@ -409,7 +409,7 @@ export class Simulation {
    */
   async settle(): Promise<void> {
     for (let i = 0; i < 4; i++) await null;
-    for (let guard = 0; guard < 100_000 && this.anyBusy(); guard++) await null;
+    for (let guard = 0; guard < 10_000 && this.anyBusy(); guard++) await null;
     for (let i = 0; i < 4; i++) await null;
     this.afterStep();
   }
