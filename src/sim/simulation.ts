@@ -13,7 +13,7 @@
  */
 import type { NodeObserver, RaftNodeOptions } from '../node/options.ts';
 import type { Entry, HardState, NodeId, Snapshot } from '../raft/types.ts';
-import { ConfChangeTransition, ConfChangeType, MessageType, StateRole } from '../raft/types.ts';
+import { MessageType, StateRole } from '../raft/types.ts';
 import { MemoryNetwork } from '../transport/memory.ts';
 import { VirtualClock } from '../util/clock.ts';
 import { log } from '../util/log.ts';
@@ -28,6 +28,7 @@ import { DigestStateMachine } from './state-machine.ts';
 import { Trace } from './trace.ts';
 import { proposeWorkload } from './workload.ts';
 import { runClients, runLiveness } from './phases.ts';
+import { applyAction } from './actions.ts';
 import type { FaultsOption, NodeView, RunOptions, SimResult, SimStats, SimView, SimulationOptions } from './options.ts';
 
 export type { FaultsOption, Invariant, NodeView, RunOptions, SimResult, SimStats, SimView, SimulationOptions } from './options.ts';
@@ -89,7 +90,6 @@ export class Simulation {
   private touched = new Set<NodeId>();
   private touchAll = false;
   private simTimerOn = false;
-  private leaderSeen: NodeId = 0;
   private readonly observer: NodeObserver;
 
   constructor(options: SimulationOptions) {
@@ -431,56 +431,7 @@ export class Simulation {
     this.trace.record(this.clock.now(), 0, 'fault', { action: describeAction(a) });
     log.sim('seed %d tick %d: %s', this.seed, this.tick, describeAction(a));
     this.touchAll = true;
-    switch (a.kind) {
-      case 'partition':
-        this.stats.partitions++;
-        this.network.partition(a.a, a.b);
-        break;
-      case 'cut':
-        this.network.cutOneWay(a.from, a.to);
-        break;
-      case 'heal':
-        this.network.heal();
-        break;
-      case 'crash': {
-        const h = this.hosts.get(a.node);
-        if (h === undefined || !h.alive) break;
-        this.stats.crashes++;
-        if (h.paused) this.releaseInbound(h.id);
-        h.crash();
-        break;
-      }
-      case 'restart': {
-        const h = this.hosts.get(a.node);
-        if (h === undefined || h.alive) break;
-        this.stats.restarts++;
-        void this.startHost(h);
-        break;
-      }
-      case 'pause': {
-        const h = this.hosts.get(a.node);
-        if (h === undefined || !h.alive || h.paused) break;
-        this.stats.pauses++;
-        h.clock?.pause();
-        for (const x of this.hosts.keys()) if (x !== h.id) this.network.hold(x, h.id);
-        break;
-      }
-      case 'resume': {
-        const h = this.hosts.get(a.node);
-        if (h === undefined || !h.paused) break;
-        this.releaseInbound(h.id);
-        h.clock?.resume();
-        break;
-      }
-      case 'add':
-      case 'promote':
-      case 'remove':
-        this.membershipAction(a.kind, a.node);
-        break;
-      case 'replace':
-        this.replaceAction(a.node, a.out);
-        break;
-    }
+    applyAction(this, a);
   }
 
   /** @internal Turn random faults off and heal for the liveness phase. */
@@ -490,49 +441,14 @@ export class Simulation {
     this.profile = { ...this.profile, slowDiskRate: 0 };
   }
 
-  private releaseInbound(id: NodeId): void {
-    for (const x of this.hosts.keys()) if (x !== id) this.network.release(x, id);
+  /** @internal Create member `id` (not started). */
+  addHost(id: NodeId, peers: readonly NodeId[]): NodeHost {
+    return this.createHost(id, peers);
   }
 
-  private membershipAction(kind: 'add' | 'promote' | 'remove', id: NodeId): void {
-    const lead = this.leader()?.node;
-    if (lead === undefined) return;
-    const done = (): void => {
-      this.stats.membershipChanges++;
-    };
-    if (kind === 'add') {
-      if (this.hosts.has(id)) return;
-      const h = this.createHost(id, []);
-      lead.addMember(id, { learner: true }).then(done, () => undefined);
-      void this.startHost(h);
-    } else if (kind === 'promote') {
-      lead.promoteMember(id).then(done, () => undefined);
-    } else {
-      lead.removeMember(id).then(() => {
-        done();
-        const h = this.hosts.get(id);
-        if (h !== undefined) h.removed = true;
-      }, () => undefined);
-    }
-  }
-
-  private replaceAction(learner: NodeId, out: NodeId): void {
-    const lead = this.leader()?.node;
-    if (lead === undefined) return;
-    lead
-      .changeMembership(
-        [
-          { type: ConfChangeType.AddNode, nodeId: learner },
-          { type: ConfChangeType.RemoveNode, nodeId: out },
-        ],
-        { transition: ConfChangeTransition.JointImplicit },
-      )
-      .then(
-        () => {
-          this.stats.membershipChanges++;
-        },
-        () => undefined,
-      );
+  /** @internal Start (or restart) a member's next incarnation. */
+  bootHost(h: NodeHost): void {
+    void this.startHost(h);
   }
 
   private createHost(id: NodeId, peers: readonly NodeId[]): NodeHost {
@@ -585,7 +501,6 @@ export class Simulation {
       });
       node.on('leaderChange', (lead, term) => {
         this.trace.record(this.clock.now(), h.id, 'leader', { lead, term });
-        if (lead !== 0 && lead !== this.leaderSeen) this.leaderSeen = lead;
       });
     }
     try {
