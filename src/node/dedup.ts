@@ -3,7 +3,8 @@
  * in spirit): a replicated table of the sequence numbers applied per
  * proposer incarnation. It is part of the replicated state — derived only
  * from the committed log and carried in snapshots — so every member makes
- * the same "duplicate" decision for the same entry.
+ * the same "duplicate" decision for the same entry, whether it applied the
+ * whole log or restored a snapshot.
  */
 import type { NodeId } from '../raft/types.ts';
 
@@ -15,26 +16,29 @@ interface Session {
   lastIndex: number;
 }
 
-/** Serialised form: [proposer, nonce, floor, above[], lastIndex]. */
+/** Serialised form: [proposer, nonce, floor, above[], lastIndex]; proposer 0 carries the table's own state. */
 export type DedupRecord = [NodeId, number, number, number[], number];
 
 /** Most out-of-order sequence numbers remembered per session before the floor is forced up. */
 const MAX_ABOVE = 4096;
 /** Sessions idle for this many log entries are forgotten. */
 const SESSION_TTL = 1_000_000;
+/** Pruning happens at multiples of this index, at the first entry admitted past each. */
 const PRUNE_EVERY = 65536;
 
 /** The replicated dedup table. */
 export class DedupTable {
   private readonly sessions = new Map<NodeId, Map<number, Session>>();
-  /** Next index at which to prune: every multiple of PRUNE_EVERY, so the decision depends only on the log. */
-  private nextPruneAt = PRUNE_EVERY;
+  /** Last pruning boundary passed. */
+  private prunedTo = 0;
 
   /**
    * Record that (`proposer`, `nonce`, `seq`) is applied at `index`. Returns
    * false (and records nothing) when it was applied before — a duplicate.
    */
   admit(proposer: NodeId, nonce: number, seq: number, index: number): boolean {
+    const boundary = Math.floor(index / PRUNE_EVERY) * PRUNE_EVERY;
+    if (boundary > this.prunedTo) this.prune(boundary);
     let byNonce = this.sessions.get(proposer);
     if (byNonce === undefined) {
       byNonce = new Map();
@@ -61,22 +65,21 @@ export class DedupTable {
         while (s.above.delete(s.floor + 1)) s.floor++;
       }
     }
-    if (index >= this.nextPruneAt) this.prune(index);
     return true;
   }
 
-  /** Forget sessions not seen for a long stretch of log. Deterministic in `index`. */
-  prune(index: number): void {
-    this.nextPruneAt = (Math.floor(index / PRUNE_EVERY) + 1) * PRUNE_EVERY;
+  /** Forget sessions idle for more than the TTL as of `boundary`. */
+  private prune(boundary: number): void {
+    this.prunedTo = boundary;
     for (const [p, byNonce] of this.sessions) {
-      for (const [n, s] of byNonce) if (index - s.lastIndex > SESSION_TTL) byNonce.delete(n);
+      for (const [n, s] of byNonce) if (boundary - s.lastIndex > SESSION_TTL) byNonce.delete(n);
       if (byNonce.size === 0) this.sessions.delete(p);
     }
   }
 
   /** Serialise (deterministic order). */
   toRecords(): DedupRecord[] {
-    const out: DedupRecord[] = [];
+    const out: DedupRecord[] = [[0, 0, this.prunedTo, [], 0]];
     for (const p of [...this.sessions.keys()].sort((a, b) => a - b)) {
       const byNonce = this.sessions.get(p) as Map<number, Session>;
       for (const n of [...byNonce.keys()].sort((a, b) => a - b)) {
@@ -87,11 +90,15 @@ export class DedupTable {
     return out;
   }
 
-  /** Replace the table with serialised records taken at log `index`. */
-  load(records: readonly DedupRecord[], index: number): void {
+  /** Replace the table with serialised records. */
+  load(records: readonly DedupRecord[]): void {
     this.sessions.clear();
-    this.nextPruneAt = (Math.floor(index / PRUNE_EVERY) + 1) * PRUNE_EVERY;
+    this.prunedTo = 0;
     for (const [p, n, floor, above, lastIndex] of records) {
+      if (p === 0) {
+        this.prunedTo = floor;
+        continue;
+      }
       let byNonce = this.sessions.get(p);
       if (byNonce === undefined) {
         byNonce = new Map();

@@ -658,7 +658,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private async restoreData(snap: Snapshot): Promise<void> {
     const doc = decodeSnapshotData(snap.data);
     await this.sm.restore(doc.a);
-    this.dedup.load(doc.d, snap.metadata.index);
+    this.dedup.load(doc.d);
     this.addresses.clear();
     for (const [id, addr] of doc.m) {
       this.addresses.set(id, addr);
