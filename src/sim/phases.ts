@@ -16,7 +16,7 @@ function sleep(sim: Simulation, ms: number): Promise<void> {
 }
 
 function liveHosts(sim: Simulation): NodeHost[] {
-  return [...sim.hosts.values()].filter((h) => h.alive && !h.removed && h.node !== undefined);
+  return [...sim.hosts.values()].filter((h) => h.alive && !h.paused && !h.removed && h.node !== undefined);
 }
 
 async function client(sim: Simulation, w: Workload, k: number, rng: SeededRandom): Promise<void> {
