@@ -219,6 +219,7 @@ test('R9.2–R9.4 members: add a learner, promote it, remove a member; errors', 
     assert.equal(dec((await learner.get('/m/k', { serializable: true })).kvs[0]?.value), 'before');
     await assert.rejects(learner.put('/m/x', 'y'), code('ErrNotSupportedForLearner'));
     await assert.rejects(learner.get('/m/k'), code('ErrNotSupportedForLearner'));
+    assert.throws(() => learner.watch('/m/k'), code('ErrNotSupportedForLearner'));
     assert.equal((await learner.status()).isLearner, true);
     await assert.rejects(leader.members.promote(leader.id), code('ErrMemberNotLearner'));
     const follower = c.nodes.find((n) => n !== leader && n !== learner) as StrataNode;

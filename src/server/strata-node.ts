@@ -338,6 +338,7 @@ export class StrataNode {
   watch(key: BytesInput, options: WatchOptions = {}): AsyncIterable<WatchResponse> {
     const core = this.core;
     core.checkOpen();
+    core.checkNotLearner();
     const signal = options.signal !== undefined ? AbortSignal.any([options.signal, core.closeSignal]) : core.closeSignal;
     return core.store.watch(key, { ...options, signal });
   }
