@@ -216,17 +216,26 @@ export class KvStore {
 
   /** Map `m` with key id `k` set to value `v` (or removed when `v` is -1). */
   set(m: number, k: number, v: number): number {
-    if (m === KvStore.EMPTY) return v < 0 ? m : this.maps.intern(k, v, KvStore.EMPTY);
-    const mk = this.maps.a[m] as number;
-    const mv = this.maps.b[m] as number;
-    const rest = this.maps.c[m] as number;
-    if (mk === k) {
-      if (v < 0) return rest;
-      return mv === v ? m : this.maps.intern(k, v, rest);
+    // Walk to the cell for k (cells before it are copied onto the new tail).
+    const before: number[] = [];
+    let cell = m;
+    while (cell !== KvStore.EMPTY && (this.maps.a[cell] as number) < k) {
+      before.push(cell);
+      cell = this.maps.c[cell] as number;
     }
-    if (mk > k) return v < 0 ? m : this.maps.intern(k, v, m);
-    const r = this.set(rest, k, v);
-    return r === rest ? m : this.maps.intern(mk, mv, r);
+    let tail: number;
+    if (cell !== KvStore.EMPTY && this.maps.a[cell] === k) {
+      if (v >= 0 && this.maps.b[cell] === v) return m;
+      tail = v < 0 ? (this.maps.c[cell] as number) : this.maps.intern(k, v, this.maps.c[cell] as number);
+    } else {
+      if (v < 0) return m;
+      tail = this.maps.intern(k, v, cell);
+    }
+    for (let i = before.length - 1; i >= 0; i--) {
+      const b = before[i] as number;
+      tail = this.maps.intern(this.maps.a[b] as number, this.maps.b[b] as number, tail);
+    }
+    return tail;
   }
 
   /** The entries of map `m` as a plain Map (a copy). */
