@@ -7,8 +7,9 @@
  *   empty string, each with its length and polynomial hash. `put v` is the
  *   rope (root, v); `append` adds one node.
  * - A map ("version") is a persistent list of (key id, value id) sorted by
- *   key id, each cell hash-consed, so building the same list twice gives the
- *   same id.
+ *   key id, newest key first (so adding a key is O(1); changing one costs its
+ *   position), each cell hash-consed, so building the same list twice gives
+ *   the same id.
  *
  * Equal ids mean equal contents. Equal contents built differently (`put "ab"`
  * versus appending "a" then "b") may get different ids: the checker then
@@ -208,7 +209,7 @@ export class KvStore {
     while (m !== KvStore.EMPTY) {
       const mk = key[m] as number;
       if (mk === k) return value[m] as number;
-      if (mk > k) return -1;
+      if (mk < k) return -1;
       m = rest[m] as number;
     }
     return -1;
@@ -219,7 +220,7 @@ export class KvStore {
     // Walk to the cell for k (cells before it are copied onto the new tail).
     const before: number[] = [];
     let cell = m;
-    while (cell !== KvStore.EMPTY && (this.maps.a[cell] as number) < k) {
+    while (cell !== KvStore.EMPTY && (this.maps.a[cell] as number) > k) {
       before.push(cell);
       cell = this.maps.c[cell] as number;
     }
