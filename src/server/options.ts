@@ -1,6 +1,7 @@
 /**
  * Options of {@link StrataNode.open}, with etcd's defaults.
  */
+import type { RaftNodeOptions } from '../node/options.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { Clock } from '../util/clock.ts';
@@ -66,6 +67,10 @@ export interface StrataNodeOptions {
   readonly autoCompactionIntervalMs?: number;
   /** Group writes proposed in the same event-loop turn into one Raft entry (default true). */
   readonly batchProposals?: boolean;
+  /** Further RaftNode settings (pre-vote, check-quorum, flow control, observers for checkers). */
+  readonly raft?: Partial<
+    Pick<RaftNodeOptions, 'preVote' | 'checkQuorum' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'snapshotCatchUpEntries' | 'learnerReadyPercent' | 'observer'>
+  >;
   /** Ticks a request may wait for the leader (RaftNode's requestTimeoutTicks). */
   readonly requestTimeoutTicks?: number;
 }

@@ -146,6 +146,7 @@ export class StrataNode {
     const sm = new StrataStateMachine({ kv: store, lessor, clock, electionTimeoutMs });
     const voters = members.filter((m) => !m.isLearner).map((m) => m.id);
     const raft = new RaftNode<ApplyOutcome>({
+      ...options.raft,
       id: me.id,
       peers: (options.initialClusterState ?? 'new') === 'new' ? voters : [],
       storage,
