@@ -57,7 +57,15 @@ export type ErrorCode =
   // DataLoss
   | 'ErrCorrupt'
   | 'ErrFormatVersion'
-  | 'ErrLocked';
+  | 'ErrLocked'
+  // Concurrency recipes (spec section 8)
+  | 'ErrLockReleased'
+  | 'ErrSessionExpired'
+  | 'ErrElectionNotLeader'
+  | 'ErrElectionNoLeader'
+  | 'ErrElectionNotPresent'
+  | 'ErrKeyExists'
+  | 'ErrTooManyClients';
 
 /** Base class of every error Strata raises deliberately. */
 export class StrataError extends Error {
@@ -130,6 +138,13 @@ const classOf: Record<ErrorCode, new (code: ErrorCode, message?: string, details
   ErrCorrupt: DataLossError,
   ErrFormatVersion: DataLossError,
   ErrLocked: FailedPreconditionError,
+  ErrLockReleased: FailedPreconditionError,
+  ErrSessionExpired: FailedPreconditionError,
+  ErrElectionNotLeader: FailedPreconditionError,
+  ErrElectionNoLeader: NotFoundError,
+  ErrElectionNotPresent: NotFoundError,
+  ErrKeyExists: FailedPreconditionError,
+  ErrTooManyClients: ResourceExhaustedError,
 };
 
 /**
