@@ -32,9 +32,10 @@ export class StateTable<S> {
     this.usePrimitiveMap = equal === undefined && hash === undefined;
     if (equal !== undefined) {
       this.equalFn = (a, b) => equal.call(model, a, b);
-      // Without a hash that agrees with a custom equality, every state must be
-      // compared with every other (as Porcupine does): correct, but slow.
-      this.hashFn = hash !== undefined ? (s) => hash.call(model, s) : () => 0;
+      // Without the model's hash, a structural one. States are merged only
+      // when `equal` agrees, so this is always sound; if `equal` ignores some
+      // fields, states differing only there are kept apart (less merging).
+      this.hashFn = hash !== undefined ? (s) => hash.call(model, s) : hashValue;
     } else {
       this.equalFn = deepEqual;
       this.hashFn = hash !== undefined ? (s) => hash.call(model, s) : hashValue;

@@ -49,9 +49,10 @@ export interface Model<S, I, O> {
    */
   equal?(a: S, b: S): boolean;
   /**
-   * A 32-bit hash consistent with `equal` (equal states hash alike). Optional
-   * but makes the search much faster for object states when `equal` is
-   * given; without both, a structural hash is used.
+   * A 32-bit hash consistent with `equal` (equal states hash alike). Default:
+   * a structural hash. States are only merged when `equal` says so, so any
+   * hash is sound; give one if `equal` ignores some fields, or states that
+   * differ only there will not be merged (a slower search, same verdict).
    */
   hash?(state: S): number;
   /**
