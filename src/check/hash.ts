@@ -85,7 +85,9 @@ export function hashValue(v: unknown): number {
 /**
  * Structural equality matching {@link hashValue}: `Object.is`-like for
  * primitives (but `0` equals `-0`), element-wise for arrays, entry-wise for
- * Maps, Sets and plain objects (an `undefined` field equals a missing one).
+ * Maps, Sets and objects of the same prototype (own enumerable fields; an
+ * `undefined` field equals a missing one). Data it cannot see — private
+ * `#fields`, closures — is not compared: such states need the model's `equal`.
  */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -110,7 +112,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     for (const x of a) if (!b.has(x)) return false;
     return true;
   }
-  if (b instanceof Map || b instanceof Set) return false;
+  if (b instanceof Map || b instanceof Set || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
   let n = 0;

@@ -45,7 +45,9 @@ export interface Model<S, I, O> {
   step(state: S, input: I, output: O | undefined): [boolean, S];
   /**
    * State equality. Default: `===` for primitives, structural equality for
-   * arrays, plain objects, Maps and Sets.
+   * arrays, Maps, Sets and objects (same prototype, own enumerable fields).
+   * States holding data that is not an own enumerable field (private
+   * `#fields`, closures) must supply `equal`.
    */
   equal?(a: S, b: S): boolean;
   /**
