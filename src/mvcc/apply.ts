@@ -14,7 +14,9 @@ export type KVRequest =
   | { range: RangeRequest }
   | { deleteRange: DeleteRangeRequest }
   | { txn: TxnRequest }
-  | { compact: { revision: number; physical?: boolean } };
+  | { compact: { revision: number; physical?: boolean } }
+  /** Delete every key attached to a lease, at one revision (R7.4; see `MVCCStore.revokeLease`). */
+  | { revokeLease: { id: number } };
 
 /** The result of `MVCCStore.apply`, keyed like the request. */
 export type KVResponse =
@@ -22,7 +24,11 @@ export type KVResponse =
   | { range: RangeResult }
   | { deleteRange: DeleteResult }
   | { txn: TxnResult }
-  | { compact: CompactResult };
+  | { compact: CompactResult }
+  | { revokeLease: DeleteResult };
+
+/** One item's outcome in `MVCCStore.applyBatch`: its response, or the error it failed with (nothing changed). */
+export type KVOutcome = { readonly ok: true; readonly value: KVResponse } | { readonly ok: false; readonly error: Error };
 
 /** Static validation of a request without applying it (what a server checks before proposing). */
 export function validateRequest(request: KVRequest, limits: { maxTxnOps?: number; maxRequestBytes?: number } = {}): void {
@@ -40,6 +46,9 @@ export function validateRequest(request: KVRequest, limits: { maxTxnOps?: number
     n = t;
   } else if ('compact' in request) {
     if (!Number.isSafeInteger(request.compact.revision)) throw strataError('ErrInvalidArgument', 'revision must be an integer');
+    return;
+  } else if ('revokeLease' in request) {
+    if (!Number.isSafeInteger(request.revokeLease.id)) throw strataError('ErrInvalidArgument', 'lease id must be an integer');
     return;
   } else throw strataError('ErrInvalidArgument', 'unknown request');
   checkRequestSize(n, maxBytes);

@@ -17,13 +17,16 @@
  *   `store.revokeLease(id)` deletes them in one revision (R7.4).
  * - Replication: `validateRequest(req)` runs the static checks before
  *   proposing; `store.apply(req, { appliedIndex })` applies a committed
- *   request deterministically and persists `appliedIndex` in the same batch.
+ *   request deterministically and persists `appliedIndex` in the same batch;
+ *   `store.applyBatch(reqs, { appliedIndex })` applies a list (e.g. all
+ *   committed entries of one Ready) as ONE backend batch and returns one
+ *   `{ ok, value } | { ok: false, error }` outcome per request.
  * - Snapshots: `await snapshot()` gives one Uint8Array, `for await (const chunk of snapshot())`
  *   streams it in 1 MiB chunks; `restore()` takes either (or the bytes).
  */
 export { openMVCCStore, MVCCStore } from './store.ts';
 export { validateRequest } from './apply.ts';
-export type { KVRequest, KVResponse } from './apply.ts';
+export type { KVOutcome, KVRequest, KVResponse } from './apply.ts';
 export type { SnapshotInput, SnapshotStream } from './snapshot.ts';
 export { Watcher } from './watcher.ts';
 export { MemoryBackend } from './backend.ts';

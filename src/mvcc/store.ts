@@ -25,7 +25,7 @@ import { RevSet } from './rev-set.ts';
 import { checkRequestSize } from './size.ts';
 import { collect, readSnapshot, SNAPSHOT_CHUNK, takeSnapshot, type SnapshotInput, type SnapshotStream } from './snapshot.ts';
 import { physicalCompact } from './compaction.ts';
-import type { KVRequest, KVResponse } from './apply.ts';
+import type { KVOutcome, KVRequest, KVResponse } from './apply.ts';
 import { TreeIndex } from './tree-index.ts';
 import { checkRangeRev, executeTxn, WriteTxn, type TxnContext } from './txn.ts';
 import type {
@@ -66,6 +66,7 @@ const META_APPLIED = 'appliedIndex';
 const REBUILD_BATCH = 10000;
 /** Cache keys are main * CACHE_SUBS + sub (records with larger subs are not cached). */
 const CACHE_SUBS = 4096;
+const RESOLVED: Promise<void> = Promise.resolve();
 
 function numMeta(b: Uint8Array | undefined, dflt = 0): number {
   return b === undefined ? dflt : decode<number>(b);
@@ -105,6 +106,10 @@ export class MVCCStore implements TxnContext, WatchSource {
   private cache = new Map<number, KeyValue>();
   private oldCache = new Map<number, KeyValue>();
   private readonly cacheSize: number;
+  /** Records and meta values staged for the next backend batch (see flush). */
+  private staged: BackendRecord[] = [];
+  private stagedMeta: Array<readonly [string, Uint8Array | undefined]> = [];
+  private readonly stagedByMain = new Map<number, readonly BackendRecord[]>();
 
   /** @internal Use {@link openMVCCStore}. */
   constructor(backend: Backend, options: MVCCStoreOptions) {
@@ -162,7 +167,7 @@ export class MVCCStore implements TxnContext, WatchSource {
     const ck = e.rev.sub < CACHE_SUBS ? e.rev.main * CACHE_SUBS + e.rev.sub : -1;
     const hit = ck >= 0 ? (this.cache.get(ck) ?? this.oldCache.get(ck)) : undefined;
     if (hit !== undefined) return { ...hit };
-    const bytes = this.backend.get(e.rev.main, e.rev.sub);
+    const bytes = this.backend.get(e.rev.main, e.rev.sub) ?? this.stagedByMain.get(e.rev.main)?.[e.rev.sub]?.value;
     if (bytes === undefined) throw strataError('ErrCorrupt', `missing record ${e.rev.main}/${e.rev.sub}`);
     const rec = decodeRecord(bytes, e.rev.main);
     if (rec.tombstone) throw strataError('ErrCorrupt', `record ${e.rev.main}/${e.rev.sub} is a tombstone`);
@@ -277,19 +282,40 @@ export class MVCCStore implements TxnContext, WatchSource {
 
   // ---- writes --------------------------------------------------------------
 
-  /** Make a write transaction's changes current and durable (one batch, R1.3, R1.4). */
-  private commit(wt: WriteTxn, appliedIndex?: number): Promise<void> {
-    const w: BackendWrite = {};
-    if (appliedIndex !== undefined) w.meta = [[META_APPLIED, encode(appliedIndex)]];
-    if (wt.records.length > 0) {
-      this.curRev = wt.beginRev + 1;
-      wt.written((sub, kv) => {
-        if (sub < CACHE_SUBS) this.remember(this.curRev * CACHE_SUBS + sub, kv);
-      });
-      this.hub.notify(this.curRev, wt.events);
-      w.records = wt.records;
+  /**
+   * Make a write transaction's changes current (R1.3, R1.4) and stage its
+   * records for the next backend batch ({@link flush}). Watchers are
+   * served at once, in revision order.
+   */
+  private stage(wt: WriteTxn): void {
+    const recs = wt.records;
+    if (recs.length === 0) return;
+    const rev = wt.beginRev + 1;
+    this.curRev = rev;
+    wt.written((sub, kv) => {
+      if (sub < CACHE_SUBS) this.remember(rev * CACHE_SUBS + sub, kv);
+    });
+    // The first WriteTxn's array is borrowed (the common single-write case); a second one copies.
+    if (this.staged.length === 0) this.staged = recs;
+    else {
+      if (this.stagedByMain.size === 1 && this.stagedByMain.values().next().value === this.staged) this.staged = this.staged.slice();
+      for (const r of recs) this.staged.push(r);
     }
-    return w.records === undefined && w.meta === undefined ? Promise.resolve() : this.persist(w);
+    this.stagedByMain.set(rev, recs);
+    this.hub.notify(rev, wt.events);
+  }
+
+  /** Write everything staged (and `appliedIndex`, if given) as ONE backend batch. */
+  private flush(appliedIndex?: number): Promise<void> {
+    if (appliedIndex !== undefined) this.stagedMeta.push([META_APPLIED, encode(appliedIndex)]);
+    if (this.staged.length === 0 && this.stagedMeta.length === 0) return RESOLVED;
+    const w: BackendWrite = {};
+    if (this.staged.length > 0) w.records = this.staged;
+    if (this.stagedMeta.length > 0) w.meta = this.stagedMeta;
+    this.staged = [];
+    this.stagedMeta = [];
+    this.stagedByMain.clear();
+    return this.persist(w);
   }
 
   private persist(w: BackendWrite): Promise<void> {
@@ -309,15 +335,17 @@ export class MVCCStore implements TxnContext, WatchSource {
     this.check();
     const p = normalizePut(key, value, options);
     checkRequestSize(p, this.maxRequestBytes);
-    return this.applyPut(p);
+    const res = this.putNow(p);
+    await this.flush();
+    return res;
   }
 
-  private async applyPut(p: NPut, appliedIndex?: number): Promise<PutResult> {
+  private putNow(p: NPut): PutResult {
     if (p.lease !== 0 && !this.leaseExists(p.lease)) throw strataError('ErrLeaseNotFound', `lease ${p.lease} not found`);
     if ((p.ignoreValue || p.ignoreLease) && this.index.get(p.kstr)?.isLive() !== true) throw strataError('ErrKeyNotFound', 'key not found');
     const wt = new WriteTxn(this);
     const res = wt.put(p);
-    await this.commit(wt, appliedIndex);
+    this.stage(wt);
     return res;
   }
 
@@ -346,13 +374,15 @@ export class MVCCStore implements TxnContext, WatchSource {
     this.check();
     const d = normalizeDelete(key, options);
     checkRequestSize(d, this.maxRequestBytes);
-    return this.applyDelete(d);
+    const res = this.deleteNow(d);
+    await this.flush();
+    return res;
   }
 
-  private async applyDelete(d: NDelete, appliedIndex?: number): Promise<DeleteResult> {
+  private deleteNow(d: NDelete): DeleteResult {
     const wt = new WriteTxn(this);
     const res = wt.deleteRange(d);
-    await this.commit(wt, appliedIndex);
+    this.stage(wt);
     return res;
   }
 
@@ -365,15 +395,17 @@ export class MVCCStore implements TxnContext, WatchSource {
    */
   async txn(request: TxnRequest): Promise<TxnResult> {
     this.check();
-    return this.applyTxn(request);
+    const res = this.txnNow(request);
+    await this.flush();
+    return res;
   }
 
-  private async applyTxn(request: TxnRequest, appliedIndex?: number): Promise<TxnResult> {
+  private txnNow(request: TxnRequest): TxnResult {
     const t = validateTxn(request, this.maxTxnOps);
     if (!isReadOnlyTxn(t)) checkRequestSize(t, this.maxRequestBytes);
     const wt = new WriteTxn(this);
     const res = executeTxn(this, wt, t);
-    await this.commit(wt, appliedIndex);
+    this.stage(wt);
     return res;
   }
 
@@ -387,14 +419,20 @@ export class MVCCStore implements TxnContext, WatchSource {
    */
   async compact(revision: number, options: CompactOptions = {}): Promise<CompactResult> {
     this.check();
+    const done = this.compactStaged(revision);
+    await this.flush();
+    if (options.physical === true) await done;
+    return { revision: this.curRev };
+  }
+
+  /** Logical compaction now, its schedule mark staged; resolves when physical compaction finished. */
+  private compactStaged(revision: number): Promise<void> {
     if (typeof revision !== 'number' || !Number.isSafeInteger(revision)) throw strataError('ErrInvalidArgument', 'revision must be an integer');
     if (revision <= this.compRev) throw strataError('ErrCompacted', `required revision ${revision} has been compacted`);
     if (revision > this.curRev) throw strataError('ErrFutureRev', `required revision ${revision} is a future revision`);
     const done = this.compactNow(revision);
-    const scheduled = this.persist({ meta: [[META_SCHEDULED, encode(revision)]] });
-    await scheduled;
-    if (options.physical === true) await done;
-    return { revision: this.curRev };
+    this.stagedMeta.push([META_SCHEDULED, encode(revision)]);
+    return done;
   }
 
   /** Logical compaction now (R5.2, R5.3), physical deletion queued; resolves when it is finished. */
@@ -496,13 +534,20 @@ export class MVCCStore implements TxnContext, WatchSource {
    */
   async revokeLease(id: number, appliedIndex?: number): Promise<DeleteResult> {
     this.check();
+    const res = this.revokeNow(id);
+    await this.flush(appliedIndex);
+    return res;
+  }
+
+  private revokeNow(id: number): DeleteResult {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw strataError('ErrInvalidArgument', 'lease id must be an integer');
     const set = this.keysOfLease.get(id);
     const wt = new WriteTxn(this);
     let deleted = 0;
     for (const kstr of set === undefined ? [] : [...set].sort()) {
       deleted += wt.deleteRange({ op: 'deleteRange', span: { start: kstr, end: undefined, rawEnd: undefined }, prevKv: false }).deleted;
     }
-    await this.commit(wt, appliedIndex);
+    this.stage(wt);
     return { deleted, revision: wt.rev };
   }
 
@@ -510,29 +555,69 @@ export class MVCCStore implements TxnContext, WatchSource {
 
   /**
    * Apply one request (the path a replicated server uses for committed log
-   * entries). Deterministic; state-dependent errors are thrown as for the
-   * single calls and change nothing. With `appliedIndex`, that number is
-   * stored in the same backend batch (see {@link appliedIndex}).
+   * entries): `applyBatch([request], options)` that throws the item's error.
+   * With `appliedIndex`, that number is stored in the same backend batch
+   * (see {@link appliedIndex}), also when the request failed.
    */
   async apply(request: KVRequest, options: { appliedIndex?: number } = {}): Promise<KVResponse> {
+    const [out] = await this.applyBatch([request], options);
+    if (!out!.ok) throw out!.error;
+    return out!.value;
+  }
+
+  /**
+   * Apply a list of requests in order as ONE backend batch (the replicated
+   * apply path: the committed entries of one Raft Ready). Each item is
+   * applied exactly as {@link apply} would apply it alone, one after the
+   * other: each write gets its own revision, watchers see the same events
+   * in the same responses, and an item's error (validation, ErrKeyNotFound,
+   * ErrLeaseNotFound, ErrCompacted, ErrFutureRev, …) is returned as that
+   * item's outcome `{ ok: false, error }`, changing nothing and not
+   * affecting the other items. All changes and `appliedIndex` (stored even
+   * if items failed) are written in one atomic backend write; the promise
+   * resolves, with one outcome per request in request order, once it has
+   * landed (and any `physical: true` compaction in the list has finished).
+   * It rejects only if the store is closed/failed or the backend write fails.
+   */
+  async applyBatch(requests: readonly KVRequest[], options: { appliedIndex?: number } = {}): Promise<KVOutcome[]> {
     this.check();
-    const ai = options.appliedIndex;
+    const out: KVOutcome[] = new Array<KVOutcome>(requests.length);
+    let waits: Promise<void>[] | undefined;
+    for (let i = 0; i < requests.length; i++) {
+      try {
+        const request = requests[i]!;
+        if (typeof request === 'object' && request !== null && 'compact' in request) {
+          const c = request.compact;
+          const done = this.compactStaged(c.revision);
+          if (c.physical === true) (waits ??= []).push(done);
+          out[i] = { ok: true, value: { compact: { revision: this.curRev } } };
+        } else out[i] = { ok: true, value: this.applyNow(request) };
+      } catch (err) {
+        out[i] = { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
+      }
+    }
+    await this.flush(options.appliedIndex);
+    if (waits !== undefined) for (const w of waits) await w;
+    return out;
+  }
+
+  /** Apply one request now (staged, not yet flushed); throws its error. */
+  private applyNow(request: KVRequest): KVResponse {
+    if (typeof request !== 'object' || request === null) throw strataError('ErrInvalidArgument', 'request must be an object');
     if ('put' in request) {
       const p = request.put;
       const n = normalizePut(p.key, p.value, p);
-      return { put: await this.applyPut(n, ai) };
+      checkRequestSize(n, this.maxRequestBytes);
+      return { put: this.putNow(n) };
     }
     if ('deleteRange' in request) {
       const n = normalizeDelete(request.deleteRange.key, request.deleteRange);
-      return { deleteRange: await this.applyDelete(n, ai) };
+      checkRequestSize(n, this.maxRequestBytes);
+      return { deleteRange: this.deleteNow(n) };
     }
-    if ('txn' in request) return { txn: await this.applyTxn(request.txn, ai) };
+    if ('txn' in request) return { txn: this.txnNow(request.txn) };
     if ('range' in request) return { range: this.rangeNow(request.range.key, request.range) };
-    if ('compact' in request) {
-      const res = await this.compact(request.compact.revision, request.compact.physical === true ? { physical: true } : {});
-      if (ai !== undefined) await this.persist({ meta: [[META_APPLIED, encode(ai)]] });
-      return { compact: res };
-    }
+    if ('revokeLease' in request) return { revokeLease: this.revokeNow(request.revokeLease.id) };
     throw strataError('ErrInvalidArgument', 'unknown request');
   }
 
