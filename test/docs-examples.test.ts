@@ -20,6 +20,10 @@ import {
   StrataNode,
   TcpTransport,
   VirtualClock,
+  EntryType,
+  LogStore,
+  RawNode,
+  bootstrapSnapshot,
   isStrataError,
   memberIdOf,
   openMVCCStore,
@@ -126,6 +130,40 @@ test('docs/getting-started.md: a seeded Simulation finds no violation and replay
   assert.equal(again.traceHash, r.traceHash, 'same seed ⇒ same trace');
   assert.ok(r.stats.proposalsCommitted > 0, 'the workload committed proposals');
   assert.match(r.replay, /--seed 7/);
+});
+
+// ---------------------------------------------------------------- raft.md (RawNode)
+
+test('docs/raft.md: a single-voter RawNode Ready loop elects itself and commits a proposal (Raft §5.2, §5.3)', () => {
+  // --- example start (RawNode)
+  const store = new LogStore();
+  store.applySnapshot(bootstrapSnapshot([1])); // a new cluster of one voter
+  const node = new RawNode({ id: 1, rng: new SeededRandom(1) }, store);
+  const applied: string[] = [];
+  const drain = (): void => {
+    while (node.hasReady()) {
+      const rd = node.ready();
+      // 1. persist rd.hardState, rd.entries, rd.snapshot durably (mustSync: fsync)
+      // 2. send rd.messages (none with a single voter)
+      // 3. apply rd.snapshot, then rd.committedEntries
+      for (const e of rd.committedEntries) {
+        if (e.type === EntryType.Normal && e.data.length > 0) applied.push(new TextDecoder().decode(e.data));
+      }
+      node.advance(); // 4. records the Ready in the LogStore and marks it applied
+    }
+  };
+  node.campaign(); // or call node.tick() every tick until the election timeout
+  drain();
+  node.propose(new TextEncoder().encode('hello'));
+  drain();
+  // --- example end
+  assert.deepEqual(applied, ['hello']);
+  const st = node.status();
+  assert.equal(st.role, 'leader');
+  assert.equal(st.term, 1);
+  assert.equal(st.commit, 2, 'the leader no-op at 1, the proposal at 2');
+  assert.equal(store.lastIndex(), 2, 'advance() appended to the LogStore');
+  assert.equal(store.initialState().hardState.commit, 2);
 });
 
 // ---------------------------------------------------------------- raft.md (RaftNode)
