@@ -187,3 +187,34 @@ test('issue #5: add a learner, promote it once caught up, remove a voter', async
   assert.ok(r.index > 0);
   assert.deepEqual([...c.node(4).status().voters].sort(), [1, 2, 3, 4].filter((x) => x !== victim));
 });
+
+test('issue #8: a proposal lost to a new leader rejects with ErrLeaderChanged (Raft §5.3 log repair)', async () => {
+  const c = new Cluster([1, 2, 3], {}, seed);
+  await c.start();
+  const old = await c.electLeader();
+  c.net.isolate(old.id);
+  // Appended on the isolated leader only: it can never commit.
+  const lost = assert.rejects(old.propose(enc('doomed')), (e: unknown) => isStrataError(e, 'ErrLeaderChanged'));
+  const rest = [1, 2, 3].filter((x) => x !== old.id);
+  await c.until(() => rest.some((id) => c.node(id).status().role === StateRole.Leader));
+  const nl = c.node(rest.find((id) => c.node(id).status().role === StateRole.Leader)!);
+  const r = await c.wait(nl.propose(enc('winner')));
+  c.net.heal();
+  await c.until(() => old.appliedIndex >= r.index);
+  await lost;
+  assert.equal(c.sm(old.id).digest(), c.sm(nl.id).digest());
+});
+
+test('issue #8: a transfer to an unreachable voter times out with ErrTimeoutLeaderTransfer', async () => {
+  const c = new Cluster([1, 2, 3], {}, seed);
+  await c.start();
+  const l = await c.electLeader();
+  const to = [1, 2, 3].find((x) => x !== l.id)!;
+  c.net.isolate(to);
+  await assert.rejects(c.wait(l.transferLeadership(to)), (e: unknown) => isStrataError(e, 'ErrTimeoutLeaderTransfer'));
+  c.net.heal();
+  // Leadership stays usable (the transfer is abandoned).
+  await c.until(() => c.leader() !== undefined);
+  const r = await c.wait(c.leader()!.propose(enc('after-timeout')));
+  assert.ok(r.index > 0);
+});
