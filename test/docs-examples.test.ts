@@ -25,6 +25,7 @@ import {
   RawNode,
   bootstrapSnapshot,
   isStrataError,
+  loadTlsFiles,
   memberIdOf,
   openMVCCStore,
 } from '../src/index.ts';
@@ -282,6 +283,22 @@ test('docs/transport.md: MemoryNetwork partitions, heals and delivers in order o
   assert.deepEqual(got, [2]);
   assert.equal(net.stats.dropped, 1);
   net.close();
+});
+
+test('docs/transport.md: TcpTransport with mutual TLS from PEM files (etcd --peer-* flags)', async () => {
+  const fx = (f: string): string => join(import.meta.dirname, 'fixtures', 'tls', f);
+  const tlsOf = (n: number) => loadTlsFiles({ trustedCaFile: fx('ca.crt'), certFile: fx(`peer${n}.crt`), keyFile: fx(`peer${n}.key`) });
+  const t1 = await TcpTransport.listen({ id: 1, host: '127.0.0.1', port: 0, tls: await tlsOf(1) });
+  const t2 = await TcpTransport.listen({ id: 2, host: '127.0.0.1', port: 0, peers: { 1: t1.address() }, tls: await tlsOf(2) });
+  try {
+    const got = new Promise<number>((resolve) => t1.onMessage((m) => resolve(m.index)));
+    t2.send([{ type: 3, from: 2, to: 1, term: 1, logTerm: 0, index: 7, entries: [], commit: 0, reject: false, rejectHint: 0 }]);
+    assert.equal(await got, 7);
+    assert.match(t1.address(), /^127\.0\.0\.1:\d+$/);
+    await assert.rejects(loadTlsFiles({ trustedCaFile: fx('missing.crt'), certFile: fx('peer1.crt'), keyFile: fx('peer1.key') }));
+  } finally {
+    await Promise.all([t1.close(), t2.close()]);
+  }
 });
 
 // ---------------------------------------------------------------- mvcc.md
