@@ -14,6 +14,9 @@ import type { Lessor } from '../lease/lessor.ts';
 import type { LeaseRecord } from '../lease/lease.ts';
 import type { StateMachine } from '../node/state-machine.ts';
 import type { Entry } from '../raft/types.ts';
+import type { KVOutcome, KVRequest } from '../mvcc/apply.ts';
+import type { MVCCStore } from '../mvcc/store.ts';
+import type { RangeResult } from '../mvcc/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { log } from '../util/log.ts';
 import type { Alarm, ApplyOutcome, Command, CommandResults } from './commands.ts';
@@ -46,6 +49,52 @@ function hasPut(ops: readonly unknown[] | undefined): boolean {
     }
   }
   return false;
+}
+
+const NO_SPACE: ApplyOutcome = { ok: false, error: strataError('ErrNoSpace', 'database space exceeded') };
+
+/** KV writes waiting to be applied together with `MVCCStore.applyBatch`. */
+class Segment {
+  private reqs: KVRequest[] = [];
+  private targets: ApplyOutcome[][] = [];
+  private slots: number[] = [];
+  private indexes: number[] = [];
+
+  add(req: KVRequest, target: ApplyOutcome[], slot: number, index: number): void {
+    this.reqs.push(req);
+    this.targets.push(target);
+    this.slots.push(slot);
+    this.indexes.push(index);
+  }
+
+  /** Apply what is queued as one backend batch and write each outcome to its slot. */
+  async flush(store: MVCCStore): Promise<void> {
+    const reqs = this.reqs;
+    if (reqs.length === 0) return;
+    const targets = this.targets;
+    const slots = this.slots;
+    const indexes = this.indexes;
+    this.reqs = [];
+    this.targets = [];
+    this.slots = [];
+    this.indexes = [];
+    const outcomes = await store.applyBatch(reqs);
+    for (let k = 0; k < reqs.length; k++) {
+      const o = outcomes[k] as KVOutcome;
+      const t = targets[k] as ApplyOutcome[];
+      const slot = slots[k] as number;
+      if (!o.ok) {
+        if (!isStrataError(o.error)) log.server('entry %d: write failed: %O', indexes[k], o.error);
+        t[slot] = o;
+        continue;
+      }
+      const v = o.value;
+      t[slot] = {
+        ok: true,
+        value: 'put' in v ? v.put : 'deleteRange' in v ? v.deleteRange : 'txn' in v ? v.txn : 'compact' in v ? v.compact : (v as { range: RangeResult }).range,
+      };
+    }
+  }
 }
 
 /** The StateMachine a StrataNode's RaftNode applies to. */
@@ -85,6 +134,7 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
     const out: ApplyOutcome[] = new Array<ApplyOutcome>(entries.length);
     this.stats.batches++;
     this.stats.entries += entries.length;
+    const seg = new Segment();
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as Entry;
       let cmd: Command;
@@ -97,18 +147,57 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
         continue;
       }
       if (cmd.op === 'batch') {
-        const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(cmd.cmds.length);
-        for (let j = 0; j < cmd.cmds.length; j++) {
-          const inner = cmd.cmds[j] as Command;
-          outcomes[j] = inner.op === 'batch' ? { ok: false, error: strataError('ErrInvalidArgument', 'nested batch') } : await this.applySafe(inner, e.index);
-        }
+        const cmds = cmd.cmds;
+        const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(cmds.length);
         out[i] = { ok: true, value: outcomes };
+        for (let j = 0; j < cmds.length; j++) {
+          const inner = cmds[j] as Command;
+          if (inner.op === 'batch') outcomes[j] = { ok: false, error: strataError('ErrInvalidArgument', 'nested batch') };
+          else {
+            const wait = this.applyInto(inner, e.index, outcomes, j, seg);
+            if (wait !== undefined) await wait;
+          }
+        }
         continue;
       }
-      out[i] = await this.applySafe(cmd, e.index);
+      const wait = this.applyInto(cmd, e.index, out, i, seg);
+      if (wait !== undefined) await wait;
     }
+    await seg.flush(this.kv.store);
     this.onApplied?.(entries.length);
     return out;
+  }
+
+  /**
+   * Apply `cmd`, its outcome going to `target[slot]`. KV writes join the
+   * segment (one MVCC backend batch for all of them); any other command first
+   * flushes the segment, so commands take effect strictly in log order.
+   */
+  private applyInto(cmd: Command, index: number, target: ApplyOutcome[], slot: number, seg: Segment): Promise<void> | undefined {
+    switch (cmd.op) {
+      case 'put':
+        if (this.noSpace) target[slot] = NO_SPACE;
+        else seg.add({ put: cmd }, target, slot, index);
+        break;
+      case 'deleteRange':
+        seg.add({ deleteRange: cmd }, target, slot, index);
+        break;
+      case 'txn':
+        if (this.noSpace && (hasPut(cmd.txn.success) || hasPut(cmd.txn.failure))) target[slot] = NO_SPACE;
+        else seg.add({ txn: cmd.txn }, target, slot, index);
+        break;
+      case 'compact':
+        seg.add({ compact: { revision: cmd.revision } }, target, slot, index);
+        break;
+      default:
+        return this.applyInOrder(cmd, index, target, slot, seg);
+    }
+    return undefined;
+  }
+
+  private async applyInOrder(cmd: Command, index: number, target: ApplyOutcome[], slot: number, seg: Segment): Promise<void> {
+    await seg.flush(this.kv.store);
+    target[slot] = await this.applySafe(cmd, index);
   }
 
   private async applySafe(cmd: Command, index: number): Promise<ApplyOutcome> {

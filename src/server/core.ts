@@ -59,7 +59,9 @@ export class ServerCore {
     readonly clock: Clock,
     readonly config: CoreConfig,
   ) {
-    this.proposer = new Proposer(raft, config.batchProposals);
+    this.proposer = new Proposer(raft, config.batchProposals, (term) => {
+      if (term > this.term) this.term = term;
+    });
     this.closedPromise = new Promise<never>((_, reject) => {
       this.closeCtl.signal.addEventListener('abort', () => reject(strataError('ErrStopped', 'member closed')), { once: true });
     });
@@ -121,9 +123,7 @@ export class ServerCore {
     this.checkOpen();
     this.checkNotLearner();
     // RaftNode rejects its waiting proposals and reads with ErrStopped when stopped.
-    const r = await this.proposer.propose(cmd, size, signal);
-    if (r.term > this.term) this.term = r.term;
-    const o = r.outcome;
+    const o = await this.proposer.propose(cmd, size, signal);
     if (!o.ok) throw o.error;
     return o.value as CommandResults[K];
   }
