@@ -334,5 +334,15 @@ test('docs/mvcc.md: put/range/txn/watch/compact on a memory store (R1.1, R4.8, R
   assert.equal(f.canceled, true);
   assert.equal(f.compactRevision, 3);
   await assert.rejects(store.range('k', { revision: 2 }), (e: unknown) => isStrataError(e, 'ErrCompacted'));
+  // mvcc.md claims: restore() takes the snapshot stream; equal histories hash equal; -1 when never compacted (R9.9).
+  const copy = await openMVCCStore();
+  assert.equal((await copy.hashKV()).compactRevision, -1);
+  await copy.restore(store.snapshot());
+  assert.equal(copy.currentRevision, 4);
+  assert.equal(copy.compactRevision, 3);
+  assert.equal((await copy.hashKV(4)).hash, (await store.hashKV(4)).hash);
+  await copy.close();
   await store.close();
+  await assert.rejects(store.put('k', 'x'), (e: unknown) => isStrataError(e, 'ErrStopped'));
+  assert.throws(() => store.watch('k'), (e: unknown) => isStrataError(e, 'ErrStopped'));
 });
