@@ -42,7 +42,7 @@ test('R8.4 reads of keys written in the same attempt return the buffered value; 
 test('R8.4 a conflicting write makes the function run again with fresh data (every level but readCommitted)', async () => {
   for (const isolation of ['serializableSnapshot', 'serializable', 'repeatableReads'] as Isolation[]) {
     const key = `/stm1/${isolation}`;
-    await member(0).put(key, '10');
+    await member(1).put(key, '10'); // through the STM's member: its serializable reads see it
     let runs = 0;
     const r = await runSTM(
       member(1),
@@ -63,7 +63,7 @@ test('R8.4 a conflicting write makes the function run again with fresh data (eve
 });
 
 test('R8.4 readCommitted checks nothing: the commit succeeds and the concurrent update is lost', async () => {
-  await member(0).put('/stm2/k', '10');
+  await member(1).put('/stm2/k', '10'); // through the STM's member: its serializable reads see it
   const r = await runSTM(
     member(1),
     async (stm) => {
@@ -79,7 +79,7 @@ test('R8.4 readCommitted checks nothing: the commit succeeds and the concurrent 
 
 test('R8.4 repeatableReads reads each key once; serializableSnapshot reads one snapshot and also guards written keys', async () => {
   // repeatableReads: the second read of a key returns the cached value.
-  await member(0).put('/stm3/k', 'old');
+  await member(1).put('/stm3/k', 'old');
   let runs = 0;
   const perRun: string[][] = [];
   const rr = await runSTM(
