@@ -107,7 +107,8 @@ test('docs/getting-started.md: StrataNodes over TcpTransport on LevelStorage agr
   const nodes = await Promise.all(['a', 'b', 'c'].map((n) => startMember(n, initialCluster, join(dir, n))));
   try {
     const end = performance.now() + 10_000;
-    while (!nodes.some((n) => n.isLeader) && performance.now() < end) await sleep(20);
+    // Proposals to a member that knows no leader yet fail with ErrProposalDropped: wait until all know it.
+    while (!(nodes.some((n) => n.isLeader) && nodes.every((n) => n.leaderId !== 0)) && performance.now() < end) await sleep(20);
     const w = await nodes[0]!.put('/tcp/k', 'over tcp');
     for (const n of nodes) assert.equal(text((await n.get('/tcp/k')).kvs[0]?.value), 'over tcp');
     const hashes = await Promise.all(nodes.map((n) => n.hashKV(w.revision)));
@@ -209,7 +210,7 @@ test('docs/raft.md: three RaftNodes on a MemoryNetwork replicate a counter (Raft
   // --- example end
   try {
     const deadline = performance.now() + 10_000;
-    while (!nodes.some((n) => n.status().role === 'leader') && performance.now() < deadline) await sleep(10);
+    while (!(nodes.some((n) => n.status().role === 'leader') && nodes.every((n) => n.status().leader !== 0)) && performance.now() < deadline) await sleep(10);
     const n1 = nodes[0]!;
     // --- example start (propose)
     const { index, result } = await n1.propose(new TextEncoder().encode('5')); // resolves once applied on n1
