@@ -72,6 +72,20 @@ test('docs/getting-started.md: a 3-member LocalCluster with put/get/watch/lease 
     assert.equal((await follower.get('/app/worker')).count, 0);
     const hashes = await Promise.all(cluster.nodes.map((n) => n.hashKV(4)));
     assert.equal(new Set(hashes.map((h) => h.hash)).size, 1, 'every member has the same history');
+
+    // getting-started.md "Errors": branch on the code (R2.4: a read below the compact revision).
+    await leader.compact(3);
+    const node = follower;
+    let caught = '';
+    // --- example start (errors)
+    try {
+      await node.get('/k', { revision: 1 });
+    } catch (err) {
+      if (isStrataError(err, 'ErrCompacted')) caught = err.code; /* read a newer revision */
+      else throw err;
+    }
+    // --- example end
+    assert.equal(caught, 'ErrCompacted');
   } finally {
     await cluster.close();
   }
