@@ -11,9 +11,16 @@ import { percentile, printTable, progress, writeResults, type Row } from './lib.
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 
-async function drive(conc: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<{ ops: number; lat: number[]; secs: number }> {
+/**
+ * Closed-loop driver: `conc` callers, each issuing its next op when the last
+ * one finished. Also reports process CPU time (main thread + LevelDB's I/O
+ * threads, user + system) per op: on a shared machine it varies less than
+ * throughput does.
+ */
+async function drive(conc: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<{ ops: number; lat: number[]; secs: number; cpuUs: number }> {
   const lat: number[] = [];
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   await Promise.all(
@@ -26,7 +33,8 @@ async function drive(conc: number, seconds: number, op: (i: number) => Promise<u
       }
     }),
   );
-  return { ops: lat.length, lat, secs: (performance.now() - t0) / 1000 };
+  const cpu = process.cpuUsage(cpu0);
+  return { ops: lat.length, lat, secs: (performance.now() - t0) / 1000, cpuUs: (cpu.user + cpu.system) / Math.max(1, lat.length) };
 }
 
 export async function main(): Promise<void> {
@@ -49,6 +57,7 @@ export async function main(): Promise<void> {
         'ops/s': Math.round(r.ops / r.secs),
         'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
         'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
+        'CPU µs/op': Math.round(r.cpuUs),
       });
     }
     const follower = cluster.nodes.find((n) => n !== leader) as StrataNode;
@@ -66,6 +75,7 @@ export async function main(): Promise<void> {
         'ops/s': Math.round(r.ops / r.secs),
         'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
         'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
+        'CPU µs/op': Math.round(r.cpuUs),
       });
     }
   } finally {

@@ -224,7 +224,18 @@ test('R9.2–R9.4 members: add a learner, promote it, remove a member; errors', 
     await assert.rejects(leader.members.promote(leader.id), code('ErrMemberNotLearner'));
     const follower = c.nodes.find((n) => n !== leader && n !== learner) as StrataNode;
     await assert.rejects(follower.members.promote(learner.id), code('ErrNotLeader'));
-    await leader.members.promote(learner.id);
+    // The leader learns the learner's progress from its acknowledgements, which may
+    // trail the learner's own applied state on a loaded machine: retry while not ready.
+    const ready = performance.now() + 5000;
+    for (;;) {
+      try {
+        await leader.members.promote(learner.id);
+        break;
+      } catch (err) {
+        if (!isStrataError(err) || err.code !== 'ErrLearnerNotReady' || performance.now() > ready) throw err;
+        await sleep(20);
+      }
+    }
     assert.equal((await leader.members.list()).find((m) => m.id === learner.id)?.isLearner, false);
     const promoted = performance.now() + 5000;
     while ((await learner.status()).isLearner && performance.now() < promoted) await sleep(20);
