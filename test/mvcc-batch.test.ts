@@ -12,9 +12,9 @@ import { SeededRandom } from '../src/util/rng.ts';
 /** A memory backend counting write() calls that carry records or the applied index (not background compaction). */
 class CountingBackend extends MemoryBackend {
   writes = 0;
-  override write(w: BackendWrite): Promise<void> {
+  override writeSync(w: BackendWrite): void {
     if (w.records !== undefined || w.meta?.some(([name]) => name === 'appliedIndex') === true) this.writes++;
-    return super.write(w);
+    super.writeSync(w);
   }
 }
 

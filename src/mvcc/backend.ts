@@ -37,6 +37,8 @@ export interface Backend {
   getMeta(name: string): Uint8Array | undefined;
   /** Apply one atomic write (records, deletions, meta). */
   write(w: BackendWrite): Promise<void>;
+  /** Optional synchronous {@link write} (a backend that has nothing to wait for): done when it returns. */
+  writeSync?(w: BackendWrite): void;
   /** Up to `limit` records with revision >= `from` and main <= `toMain`, in revision order. */
   read(from: Revision, toMain: number, limit: number): Promise<BackendRecord[]>;
   /** Remove every record and meta value (before a restore); like write(), visible at once and ordered. */
@@ -79,12 +81,16 @@ export class MemoryBackend implements Backend {
   }
 
   write(w: BackendWrite): Promise<void> {
-    this.apply(w);
+    this.writeSync(w);
     return Promise.resolve();
   }
 
   /** Synchronous {@link write}. */
   apply(w: BackendWrite): void {
+    this.writeSync(w);
+  }
+
+  writeSync(w: BackendWrite): void {
     if (w.records !== undefined) for (const r of w.records) this.putRecord(r);
     if (w.deletes !== undefined) for (const d of w.deletes) this.deleteRecord(d.main, d.sub);
     if (w.meta !== undefined) {

@@ -109,7 +109,9 @@ export class MVCCStore implements TxnContext, WatchSource {
   /** Records and meta values staged for the next backend batch (see flush). */
   private staged: BackendRecord[] = [];
   private stagedMeta: Array<readonly [string, Uint8Array | undefined]> = [];
-  private readonly stagedByMain = new Map<number, readonly BackendRecord[]>();
+  /** Records of each staged WriteTxn; their main revisions are consecutive from `stagedBase`. */
+  private readonly stagedTxns: (readonly BackendRecord[])[] = [];
+  private stagedBase = 0;
 
   /** @internal Use {@link openMVCCStore}. */
   constructor(backend: Backend, options: MVCCStoreOptions) {
@@ -154,6 +156,11 @@ export class MVCCStore implements TxnContext, WatchSource {
   }
 
   /** @internal */
+  get watching(): boolean {
+    return this.hub.size > 0;
+  }
+
+  /** @internal */
   get compactRev(): number {
     return this.compRev;
   }
@@ -167,7 +174,7 @@ export class MVCCStore implements TxnContext, WatchSource {
     const ck = e.rev.sub < CACHE_SUBS ? e.rev.main * CACHE_SUBS + e.rev.sub : -1;
     const hit = ck >= 0 ? (this.cache.get(ck) ?? this.oldCache.get(ck)) : undefined;
     if (hit !== undefined) return { ...hit };
-    const bytes = this.backend.get(e.rev.main, e.rev.sub) ?? this.stagedByMain.get(e.rev.main)?.[e.rev.sub]?.value;
+    const bytes = this.backend.get(e.rev.main, e.rev.sub) ?? this.stagedTxns[e.rev.main - this.stagedBase]?.[e.rev.sub]?.value;
     if (bytes === undefined) throw strataError('ErrCorrupt', `missing record ${e.rev.main}/${e.rev.sub}`);
     const rec = decodeRecord(bytes, e.rev.main);
     if (rec.tombstone) throw strataError('ErrCorrupt', `record ${e.rev.main}/${e.rev.sub} is a tombstone`);
@@ -298,10 +305,11 @@ export class MVCCStore implements TxnContext, WatchSource {
     // The first WriteTxn's array is borrowed (the common single-write case); a second one copies.
     if (this.staged.length === 0) this.staged = recs;
     else {
-      if (this.stagedByMain.size === 1 && this.stagedByMain.values().next().value === this.staged) this.staged = this.staged.slice();
+      if (this.stagedTxns.length === 1 && this.stagedTxns[0] === this.staged) this.staged = this.staged.slice();
       for (const r of recs) this.staged.push(r);
     }
-    this.stagedByMain.set(rev, recs);
+    if (this.stagedTxns.length === 0) this.stagedBase = rev;
+    this.stagedTxns.push(recs);
     this.hub.notify(rev, wt.events);
   }
 
@@ -314,7 +322,16 @@ export class MVCCStore implements TxnContext, WatchSource {
     if (this.stagedMeta.length > 0) w.meta = this.stagedMeta;
     this.staged = [];
     this.stagedMeta = [];
-    this.stagedByMain.clear();
+    this.stagedTxns.length = 0;
+    if (this.backend.writeSync !== undefined) {
+      try {
+        this.backend.writeSync(w);
+      } catch (err) {
+        this.failed ??= err;
+        return Promise.reject(err);
+      }
+      return RESOLVED;
+    }
     return this.persist(w);
   }
 
@@ -331,13 +348,20 @@ export class MVCCStore implements TxnContext, WatchSource {
    * this order): ErrEmptyKey, ErrValueProvided, ErrLeaseProvided,
    * ErrRequestTooLarge, ErrLeaseNotFound, ErrKeyNotFound (R3.1).
    */
-  async put(key: string | Uint8Array, value: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
-    this.check();
-    const p = normalizePut(key, value, options);
-    checkRequestSize(p, this.maxRequestBytes);
-    const res = this.putNow(p);
-    await this.flush();
-    return res;
+  put(key: string | Uint8Array, value: string | Uint8Array, options?: PutOptions): Promise<PutResult> {
+    // Not async: one promise per put on a synchronous backend (the hot path).
+    let res: PutResult;
+    let done: Promise<void>;
+    try {
+      this.check();
+      const p = normalizePut(key, value, options);
+      checkRequestSize(p, this.maxRequestBytes);
+      res = this.putNow(p);
+      done = this.flush();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return done === RESOLVED ? Promise.resolve(res) : done.then(() => res);
   }
 
   private putNow(p: NPut): PutResult {

@@ -14,7 +14,7 @@ import type { BackendRecord } from './backend.ts';
 import { compareBytes, EMPTY, strToBytes } from './bytes.ts';
 import type { IndexEntry } from './key-index.ts';
 import { executeRange, visitLive, type Reader } from './range.ts';
-import { encodePut, encodeTombstone } from './record.ts';
+import { encodePutParts, encodeTombstone } from './record.ts';
 import type { NCompare, NDelete, NOp, NPut, NRange, NTxn } from './request.ts';
 import type { Revision } from './revision.ts';
 import type { TreeIndex } from './tree-index.ts';
@@ -35,6 +35,8 @@ export interface TxnContext extends Reader {
   readonly compactRev: number;
   /** Lease existence (R3.1 step 4). */
   leaseExists(id: number): boolean;
+  /** True when watchers exist (otherwise no events are collected). */
+  readonly watching: boolean;
   /** Record that `kstr` is now attached to `lease` (0: to none). */
   attachLease(kstr: string, lease: number): void;
 }
@@ -86,26 +88,37 @@ export class WriteTxn implements Reader {
     return { main: this.beginRev + 1, sub: this.records.length };
   }
 
-  /** Apply a Put (checks done). */
+  /** Apply a Put (checks done). The record holds the only copy of the key and value bytes. */
   put(p: NPut): PutResult {
-    const ki = this.ctx.index.getOrCreate(p.kstr);
+    const ctx = this.ctx;
+    const ki = ctx.index.getOrCreate(p.kstr);
     const cur = ki.latest();
     const prev = cur !== undefined && (p.prevKv || p.ignoreValue || p.ignoreLease) ? this.load(cur) : undefined;
-    const rev = this.nextRev();
+    const main = this.beginRev + 1;
+    const sub = this.records.length;
+    const createRevision = cur === undefined ? main : cur.createRevision;
+    const version = cur === undefined ? 1 : cur.version + 1;
+    const lease = p.ignoreLease && prev !== undefined ? prev.lease : p.lease;
+    const inValue = p.ignoreValue && prev !== undefined ? prev.value : p.value;
+    const rec = encodePutParts(p.key, inValue, createRevision, version, lease);
+    const kl = p.key.length;
+    const vOff = rec.length - inValue.length;
     const kv: KeyValue = {
-      key: p.key,
-      value: p.ignoreValue && prev !== undefined ? prev.value : p.value,
-      createRevision: cur === undefined ? rev.main : cur.createRevision,
-      modRevision: rev.main,
-      version: cur === undefined ? 1 : cur.version + 1,
-      lease: p.ignoreLease && prev !== undefined ? prev.lease : p.lease,
+      key: rec.subarray(vOff - kl, vOff),
+      value: rec.subarray(vOff),
+      createRevision,
+      modRevision: main,
+      version,
+      lease,
     };
-    ki.put(rev, kv.createRevision, kv.version);
-    this.records.push({ main: rev.main, sub: rev.sub, value: encodePut(kv) });
-    this.pending[rev.sub] = kv;
-    this.events.push({ type: 'put', kstr: p.kstr, kv: { ...kv } });
-    this.ctx.attachLease(p.kstr, kv.lease);
-    const res: PutResult = { revision: rev.main };
+    const rev: Revision = { main, sub };
+    ki.put(rev, createRevision, version);
+    this.records.push({ main, sub, value: rec });
+    this.pending[sub] = kv;
+    // Events are shared with watchers (read-only) and the record cache.
+    if (ctx.watching) this.events.push({ type: 'put', kstr: p.kstr, kv });
+    ctx.attachLease(p.kstr, lease);
+    const res: PutResult = { revision: main };
     if (p.prevKv && prev !== undefined) res.prevKv = prev;
     return res;
   }
@@ -123,7 +136,7 @@ export class WriteTxn implements Reader {
       const key = strToBytes(kstr);
       this.ctx.index.get(kstr)!.tombstone(rev);
       this.records.push({ main: rev.main, sub: rev.sub, value: encodeTombstone(key) });
-      this.events.push({
+      if (this.ctx.watching) this.events.push({
         type: 'delete',
         kstr,
         kv: { key, value: EMPTY, createRevision: 0, modRevision: rev.main, version: 0, lease: 0 },

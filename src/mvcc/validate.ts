@@ -79,24 +79,23 @@ export function resolveSpan(keyInput: unknown, o: KeyRangeOptions): { key: Uint8
   return { key, span: { start, end: rawEnd === '\0' ? '' : rawEnd, rawEnd } };
 }
 
-/** Bytes the store may keep: strings are encoded afresh, byte arrays are copied. */
-function owned(input: unknown, what: string): Uint8Array {
-  return typeof input === 'string' ? toBytes(input, what) : toBytes(input, what).slice();
-}
 
 /** Validate a Put (R3.1 steps 1–3). */
 export function normalizePut(keyInput: unknown, valueInput: unknown, options: PutOptions | undefined): NPut {
   const o = optObject(options, 'put options');
-  // Copies: the store keeps these bytes (cache, watch events), the caller may reuse its buffers.
-  const key = owned(keyInput, 'key');
+  // No copies here: applying the put copies key and value once, into the record
+  // (the caller's buffers are not kept, so it may reuse them afterwards).
+  const key = toBytes(keyInput, 'key');
   const ignoreValue = bool(o.ignoreValue, 'ignoreValue');
   const ignoreLease = bool(o.ignoreLease, 'ignoreLease');
-  const value = valueInput === undefined && ignoreValue ? EMPTY : owned(valueInput, 'value');
+  const value = valueInput === undefined && ignoreValue ? EMPTY : toBytes(valueInput, 'value');
   const lease = int(o.lease, 'lease');
   if (key.length === 0) throw strataError('ErrEmptyKey', 'key is not provided');
   if (ignoreValue && value.length !== 0) throw strataError('ErrValueProvided', 'value is provided');
   if (ignoreLease && lease !== 0) throw strataError('ErrLeaseProvided', 'lease is provided');
-  return { op: 'put', key, kstr: bytesToStr(key), value, lease, prevKv: bool(o.prevKv, 'prevKv'), ignoreValue, ignoreLease };
+  // An ASCII string key is its own binary string (one byte per char).
+  const kstr = typeof keyInput === 'string' && keyInput.length === key.length ? keyInput : bytesToStr(key);
+  return { op: 'put', key, kstr, value, lease, prevKv: bool(o.prevKv, 'prevKv'), ignoreValue, ignoreLease };
 }
 
 /** Validate a Range (R2.1, R2.6; a negative limit ⇒ ErrInvalidArgument). */
