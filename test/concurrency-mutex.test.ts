@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { LocalCluster } from '../src/server/index.ts';
 import { isStrataError } from '../src/errors.ts';
 import { Mutex, RWMutex, Session, DEFAULT_SESSION_TTL } from '../src/concurrency/index.ts';
+import type { KVClient } from '../src/concurrency/index.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -232,4 +233,38 @@ test('R8.9 RWMutex: readers share, a writer excludes readers and writers, later 
   await assert.rejects(r3.rUnlock(), (err) => isStrataError(err, 'ErrLockReleased'));
   assert.equal(await keysUnder('/rw'), 0);
   await Promise.all(sessions.map((s) => s.close()));
+});
+
+test('R8.2 recipes take any KVClient: a wrapper that delegates to a member (and counts calls) works', async () => {
+  const node = member(2);
+  const calls = { txn: 0, watch: 0 };
+  const client: KVClient = {
+    put: (k, v, o) => node.put(k, v, o),
+    get: (k, o) => node.get(k, o),
+    delete: (k, o) => node.delete(k, o),
+    txn: (r, o) => {
+      calls.txn++;
+      return node.txn(r, o);
+    },
+    watch: (k, o) => {
+      calls.watch++;
+      return node.watch(k, o);
+    },
+    lease: {
+      grant: (ttl, o) => node.lease.grant(ttl, o),
+      revoke: (id, o) => node.lease.revoke(id, o),
+      keepAlive: (id, o) => node.lease.keepAlive(id, o),
+    },
+  };
+  const holder = await Session.create(member(0));
+  const hm = new Mutex(holder, '/adapt');
+  await hm.lock();
+  const s = await Session.create(client);
+  const waiting = new Mutex(s, '/adapt').lock();
+  await until(async () => (await keysUnder('/adapt')) === 2, 'wrapped client queued');
+  await hm.unlock();
+  await waiting;
+  assert.ok(calls.txn >= 1 && calls.watch >= 1, 'the recipe went through the wrapper');
+  await Promise.all([holder.close(), s.close()]);
+  assert.equal(await keysUnder('/adapt'), 0);
 });
