@@ -136,3 +136,20 @@ test('R8.3 an aborted campaign rejects with ErrAborted and withdraws the candida
   await until(async () => (await candidates('/el3')) === 1, 'candidacy withdrawn');
   await Promise.all([s1.close(), s2.close()]);
 });
+
+test('R8.3 failover when the member hosting the leader crashes: its session lapses and the next candidate wins', async () => {
+  const victim = cluster.node('node-3');
+  const survivor = cluster.node('node-1');
+  const s1 = await Session.create(victim, { ttl: 1 });
+  const s2 = await Session.create(survivor, { ttl: 1 });
+  await new Election(s1, '/el4').campaign('on-node-3');
+  const next = new Election(s2, '/el4');
+  const c = track(next.campaign('on-node-1'));
+  await until(async () => (await survivor.get('/el4/', { prefix: true, countOnly: true })).count === 2, 'second candidate');
+  await cluster.kill('node-3'); // keep-alives from node-3 stop; only the lease's expiry can end its leadership
+  await s1.done;
+  await c.p;
+  assert.equal(c.error, undefined);
+  assert.equal(text((await next.leader()).kvs[0]?.value), 'on-node-1');
+  await s2.close();
+});
