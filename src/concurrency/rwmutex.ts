@@ -5,6 +5,7 @@
  * session's lease, so a dead client's lock vanishes with its lease.
  */
 import { strataError } from '../errors.ts';
+import { rangeAt } from './mutex.ts';
 import type { Session } from './session.ts';
 import { createUniqueKey, str, waitDelete, type CreatedKey } from './wait.ts';
 
@@ -64,15 +65,17 @@ export class RWMutex {
   /** True when nothing under `blockers` older than my key is left; otherwise wait for the newest such key's deletion. */
   private async waitOnLastRev(blockers: string, mine: CreatedKey, signal: AbortSignal | undefined): Promise<boolean> {
     const client = this.session.client;
-    const r = await client.get(blockers, {
-      prefix: true,
-      maxModRevision: mine.revision - 1,
-      sortTarget: 'modRevision',
-      sortOrder: 'descend',
-      limit: 1,
-      ...(signal !== undefined ? { signal } : {}),
-    });
-    const last = r.kvs[0];
+    const r = await client.txn(
+      {
+        success: [
+          { range: { key: mine.key } },
+          { range: { key: blockers, prefix: true, maxModRevision: mine.revision - 1, sortTarget: 'modRevision', sortOrder: 'descend', limit: 1 } },
+        ],
+      },
+      signal !== undefined ? { signal } : {},
+    );
+    if (rangeAt(r, 0).kvs.length === 0) throw strataError('ErrSessionExpired', `lock key ${mine.key} is gone (session expired)`);
+    const last = rangeAt(r, 1).kvs[0];
     if (last === undefined) return true;
     await waitDelete(client, str(last.key), r.header.revision, { ...(signal !== undefined ? { signal } : {}), own: mine.key });
     return false;

@@ -102,19 +102,28 @@ export async function waitDeletes(
   maxCreateRevision: number,
   options: { signal?: AbortSignal; own?: string } = {},
 ): Promise<ResponseHeader> {
+  const sig = options.signal !== undefined ? { signal: options.signal } : {};
   for (;;) {
     checkAborted(options.signal, 'wait');
-    const r = await client.get(prefix, {
-      prefix: true,
-      maxCreateRevision,
-      sortTarget: 'createRevision',
-      sortOrder: 'descend',
-      limit: 1,
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
-    const last: KeyValue | undefined = r.kvs[0];
-    if (last === undefined) return r.header;
-    await waitDelete(client, str(last.key), r.header.revision, options);
+    const newest = { prefix: true, maxCreateRevision, sortTarget: 'createRevision', sortOrder: 'descend', limit: 1 } as const;
+    let last: KeyValue | undefined;
+    let header: ResponseHeader;
+    if (options.own === undefined) {
+      const r = await client.get(prefix, { ...newest, ...sig });
+      last = r.kvs[0];
+      header = r.header;
+    } else {
+      // Read my own key in the same snapshot: if it is already gone, no watch would ever tell.
+      const r = await client.txn({ success: [{ range: { key: options.own } }, { range: { key: prefix, ...newest } }] }, sig);
+      const [mine, pred] = r.responses;
+      if (mine !== undefined && 'range' in mine && mine.range.kvs.length === 0) {
+        throw strataError('ErrSessionExpired', `own key ${options.own} is gone`);
+      }
+      last = pred !== undefined && 'range' in pred ? pred.range.kvs[0] : undefined;
+      header = r.header;
+    }
+    if (last === undefined) return header;
+    await waitDelete(client, str(last.key), header.revision, options);
   }
 }
 
