@@ -65,7 +65,8 @@ export function lowerBoundNum(arr: readonly number[], x: number): number {
 
 /** An in-memory backend (tests, simulation, ephemeral stores). */
 export class MemoryBackend implements Backend {
-  private readonly byMain = new Map<number, (Uint8Array | undefined)[]>();
+  /** Records by main revision: the record itself when it is the only one, at sub 0 (the common case), else slots by sub. */
+  private readonly byMain = new Map<number, Uint8Array | (Uint8Array | undefined)[]>();
   /** Ascending main revisions; may contain mains already emptied (skipped, pruned lazily). */
   private mains: number[] = [];
   private stale = 0;
@@ -73,7 +74,10 @@ export class MemoryBackend implements Backend {
   private bytes = 0;
 
   get(main: number, sub: number): Uint8Array | undefined {
-    return this.byMain.get(main)?.[sub];
+    const e = this.byMain.get(main);
+    if (e === undefined) return undefined;
+    if (e instanceof Uint8Array) return sub === 0 ? e : undefined;
+    return e[sub];
   }
 
   getMeta(name: string): Uint8Array | undefined {
@@ -107,10 +111,8 @@ export class MemoryBackend implements Backend {
   }
 
   private putRecord(r: BackendRecord): void {
-    let slots = this.byMain.get(r.main);
-    if (slots === undefined) {
-      slots = [];
-      this.byMain.set(r.main, slots);
+    let e = this.byMain.get(r.main);
+    if (e === undefined) {
       const n = this.mains.length;
       if (n === 0 || this.mains[n - 1]! < r.main) this.mains.push(r.main);
       else {
@@ -118,20 +120,44 @@ export class MemoryBackend implements Backend {
         if (this.mains[i] !== r.main) this.mains.splice(i, 0, r.main);
         else this.stale--;
       }
+      if (r.sub === 0) {
+        this.byMain.set(r.main, r.value);
+        this.bytes += r.value.length + 16;
+        return;
+      }
+      e = [];
+      this.byMain.set(r.main, e);
+    } else if (e instanceof Uint8Array) {
+      if (r.sub === 0) {
+        this.bytes += r.value.length - e.length;
+        this.byMain.set(r.main, r.value);
+        return;
+      }
+      e = [e];
+      this.byMain.set(r.main, e);
     }
-    const old = slots[r.sub];
+    const old = e[r.sub];
     if (old !== undefined) this.bytes -= old.length + 16;
-    slots[r.sub] = r.value;
+    e[r.sub] = r.value;
     this.bytes += r.value.length + 16;
   }
 
   private deleteRecord(main: number, sub: number): void {
-    const slots = this.byMain.get(main);
-    const old = slots?.[sub];
-    if (slots === undefined || old === undefined) return;
-    slots[sub] = undefined;
-    this.bytes -= old.length + 16;
-    if (slots.every((s) => s === undefined)) {
+    const e = this.byMain.get(main);
+    if (e === undefined) return;
+    let empty: boolean;
+    if (e instanceof Uint8Array) {
+      if (sub !== 0) return;
+      this.bytes -= e.length + 16;
+      empty = true;
+    } else {
+      const old = e[sub];
+      if (old === undefined) return;
+      e[sub] = undefined;
+      this.bytes -= old.length + 16;
+      empty = e.every((x) => x === undefined);
+    }
+    if (empty) {
       this.byMain.delete(main);
       if (++this.stale > 1024 && this.stale > this.mains.length / 2) {
         this.mains = this.mains.filter((m) => this.byMain.has(m));
@@ -151,8 +177,13 @@ export class MemoryBackend implements Backend {
     for (let i = lowerBoundNum(mains, from.main); i < mains.length && out.length < limit; i++) {
       const main = mains[i]!;
       if (main > toMain) break;
-      const slots = this.byMain.get(main);
-      if (slots === undefined) continue;
+      const e = this.byMain.get(main);
+      if (e === undefined) continue;
+      if (e instanceof Uint8Array) {
+        if (main !== from.main || from.sub === 0) out.push({ main, sub: 0, value: e });
+        continue;
+      }
+      const slots = e;
       for (let sub = main === from.main ? from.sub : 0; sub < slots.length && out.length < limit; sub++) {
         const value = slots[sub];
         if (value !== undefined) out.push({ main, sub, value });

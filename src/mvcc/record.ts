@@ -64,10 +64,9 @@ function writeVarint(out: Uint8Array, pos: number, n: number): number {
   return pos;
 }
 
-/** Encode a Put record from its parts (`modRevision` is implied by the record's address). */
-export function encodePutParts(key: Uint8Array, value: Uint8Array, createRevision: number, version: number, lease: number): Uint8Array {
-  const kl = key.length;
-  const n = 2 + varintLen(createRevision) + varintLen(version) + varintLen(lease) + varintLen(kl) + kl + value.length;
+/** A Put record with room for a `kl`-byte key: returns the record and the key's offset (the value fills the rest). */
+function putHeader(kl: number, valueLen: number, createRevision: number, version: number, lease: number): { out: Uint8Array; pos: number } {
+  const n = 2 + varintLen(createRevision) + varintLen(version) + varintLen(lease) + varintLen(kl) + kl + valueLen;
   const out = alloc(n);
   out[0] = FORMAT;
   out[1] = KIND_PUT;
@@ -75,7 +74,22 @@ export function encodePutParts(key: Uint8Array, value: Uint8Array, createRevisio
   pos = writeVarint(out, pos, version);
   pos = writeVarint(out, pos, lease);
   pos = writeVarint(out, pos, kl);
+  return { out, pos };
+}
+
+/** Encode a Put record from its parts (`modRevision` is implied by the record's address). */
+export function encodePutParts(key: Uint8Array, value: Uint8Array, createRevision: number, version: number, lease: number): Uint8Array {
+  const { out, pos } = putHeader(key.length, value.length, createRevision, version, lease);
   out.set(key, pos);
+  out.set(value, pos + key.length);
+  return out;
+}
+
+/** {@link encodePutParts} with the key as a binary string (one char per byte, bytes.ts). */
+export function encodePutStr(kstr: string, value: Uint8Array, createRevision: number, version: number, lease: number): Uint8Array {
+  const kl = kstr.length;
+  const { out, pos } = putHeader(kl, value.length, createRevision, version, lease);
+  for (let i = 0; i < kl; i++) out[pos + i] = kstr.charCodeAt(i);
   out.set(value, pos + kl);
   return out;
 }

@@ -18,7 +18,7 @@ export interface Span {
 /** A validated Put. */
 export interface NPut {
   op: 'put';
-  key: Uint8Array;
+  /** The key as a binary string (its bytes are written into the record from it). */
   kstr: string;
   value: Uint8Array;
   lease: number;

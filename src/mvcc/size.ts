@@ -48,7 +48,7 @@ function compareSize(c: NCompare): number {
 export function opSize(op: NOp): number {
   switch (op.op) {
     case 'put':
-      return field(op.key.length) + field(op.value.length) + vfield(op.lease) + flag(op.prevKv) + flag(op.ignoreValue) + flag(op.ignoreLease);
+      return field(op.kstr.length) + field(op.value.length) + vfield(op.lease) + flag(op.prevKv) + flag(op.ignoreValue) + flag(op.ignoreLease);
     case 'range':
       return (
         spanSize(op.span) + vfield(op.limit) + vfield(op.revision) + vfield(op.sortOrder === 'none' ? 0 : op.sortOrder === 'ascend' ? 1 : 2) +

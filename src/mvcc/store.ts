@@ -299,9 +299,6 @@ export class MVCCStore implements TxnContext, WatchSource {
     if (recs.length === 0) return;
     const rev = wt.beginRev + 1;
     this.curRev = rev;
-    wt.written((sub, kv) => {
-      if (sub < CACHE_SUBS) this.remember(rev * CACHE_SUBS + sub, kv);
-    });
     // The first WriteTxn's array is borrowed (the common single-write case); a second one copies.
     if (this.staged.length === 0) this.staged = recs;
     else {

@@ -14,7 +14,7 @@ import type { BackendRecord } from './backend.ts';
 import { compareBytes, EMPTY, strToBytes } from './bytes.ts';
 import type { IndexEntry } from './key-index.ts';
 import { executeRange, visitLive, type Reader } from './range.ts';
-import { encodePutParts, encodeTombstone } from './record.ts';
+import { decodeRecord, encodePutStr, encodeTombstone } from './record.ts';
 import type { NCompare, NDelete, NOp, NPut, NRange, NTxn } from './request.ts';
 import type { Revision } from './revision.ts';
 import type { TreeIndex } from './tree-index.ts';
@@ -52,7 +52,6 @@ export class WriteTxn implements Reader {
   readonly beginRev: number;
   readonly records: BackendRecord[] = [];
   readonly events: StoreEvent[] = [];
-  private readonly pending: KeyValue[] = [];
   private readonly ctx: TxnContext;
 
   constructor(ctx: TxnContext) {
@@ -71,17 +70,11 @@ export class WriteTxn implements Reader {
 
   load(e: IndexEntry): KeyValue {
     if (e.rev.main === this.beginRev + 1) {
-      const kv = this.pending[e.rev.sub];
-      if (kv !== undefined) return { ...kv };
+      // Written by this Txn (records are in sub-revision order).
+      const d = decodeRecord(this.records[e.rev.sub]!.value, e.rev.main);
+      if (!d.tombstone) return d.kv;
     }
     return this.ctx.load(e);
-  }
-
-  /** Visit the key-values this Txn put, by sub-revision. */
-  written(fn: (sub: number, kv: KeyValue) => void): void {
-    this.pending.forEach((kv, sub) => {
-      if (kv !== undefined) fn(sub, kv);
-    });
   }
 
   private nextRev(): Revision {
@@ -100,23 +93,15 @@ export class WriteTxn implements Reader {
     const version = cur === undefined ? 1 : cur.version + 1;
     const lease = p.ignoreLease && prev !== undefined ? prev.lease : p.lease;
     const inValue = p.ignoreValue && prev !== undefined ? prev.value : p.value;
-    const rec = encodePutParts(p.key, inValue, createRevision, version, lease);
-    const kl = p.key.length;
-    const vOff = rec.length - inValue.length;
-    const kv: KeyValue = {
-      key: rec.subarray(vOff - kl, vOff),
-      value: rec.subarray(vOff),
-      createRevision,
-      modRevision: main,
-      version,
-      lease,
-    };
-    const rev: Revision = { main, sub };
-    ki.put(rev, createRevision, version);
+    const rec = encodePutStr(p.kstr, inValue, createRevision, version, lease);
+    ki.put({ main, sub }, createRevision, version);
     this.records.push({ main, sub, value: rec });
-    this.pending[sub] = kv;
-    // Events are shared with watchers (read-only) and the record cache.
-    if (ctx.watching) this.events.push({ type: 'put', kstr: p.kstr, kv });
+    if (ctx.watching) {
+      // Key and value are views into the record; events are shared by watchers (read-only).
+      const vOff = rec.length - inValue.length;
+      const kv: KeyValue = { key: rec.subarray(vOff - p.kstr.length, vOff), value: rec.subarray(vOff), createRevision, modRevision: main, version, lease };
+      this.events.push({ type: 'put', kstr: p.kstr, kv });
+    }
     ctx.attachLease(p.kstr, lease);
     const res: PutResult = { revision: main };
     if (p.prevKv && prev !== undefined) res.prevKv = prev;

@@ -80,22 +80,33 @@ export function resolveSpan(keyInput: unknown, o: KeyRangeOptions): { key: Uint8
 }
 
 
+/** True if every char of `s` is below 0x80 (then its UTF-8 bytes are its chars). */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** A key input as a binary string (bytes.ts); ErrInvalidArgument for a wrong type. */
+function keyStr(input: unknown): string {
+  // An ASCII string is its own binary string: no byte array needed.
+  if (typeof input === 'string' && isAscii(input)) return input;
+  return bytesToStr(toBytes(input, 'key'));
+}
+
 /** Validate a Put (R3.1 steps 1–3). */
 export function normalizePut(keyInput: unknown, valueInput: unknown, options: PutOptions | undefined): NPut {
   const o = optObject(options, 'put options');
   // No copies here: applying the put copies key and value once, into the record
   // (the caller's buffers are not kept, so it may reuse them afterwards).
-  const key = toBytes(keyInput, 'key');
+  const kstr = keyStr(keyInput);
   const ignoreValue = bool(o.ignoreValue, 'ignoreValue');
   const ignoreLease = bool(o.ignoreLease, 'ignoreLease');
   const value = valueInput === undefined && ignoreValue ? EMPTY : toBytes(valueInput, 'value');
   const lease = int(o.lease, 'lease');
-  if (key.length === 0) throw strataError('ErrEmptyKey', 'key is not provided');
+  if (kstr.length === 0) throw strataError('ErrEmptyKey', 'key is not provided');
   if (ignoreValue && value.length !== 0) throw strataError('ErrValueProvided', 'value is provided');
   if (ignoreLease && lease !== 0) throw strataError('ErrLeaseProvided', 'lease is provided');
-  // An ASCII string key is its own binary string (one byte per char).
-  const kstr = typeof keyInput === 'string' && keyInput.length === key.length ? keyInput : bytesToStr(key);
-  return { op: 'put', key, kstr, value, lease, prevKv: bool(o.prevKv, 'prevKv'), ignoreValue, ignoreLease };
+  return { op: 'put', kstr, value, lease, prevKv: bool(o.prevKv, 'prevKv'), ignoreValue, ignoreLease };
 }
 
 /** Validate a Range (R2.1, R2.6; a negative limit ⇒ ErrInvalidArgument). */
