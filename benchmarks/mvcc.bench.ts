@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { openMVCCStore, type MVCCStore } from '../src/mvcc/index.ts';
+import { openMVCCStore, type KVRequest, type MVCCStore } from '../src/mvcc/index.ts';
 import { encodePut } from '../src/mvcc/record.ts';
 import { revToBytes } from '../src/mvcc/revision.ts';
 import { printTable, progress, writeResults, type Row } from './lib.ts';
@@ -90,6 +90,18 @@ async function puts(s: MVCCStore): Promise<number> {
   });
 }
 
+/** Puts through applyBatch, 100 per batch (the replicated apply path: one backend write per batch). */
+async function batchedPuts(s: MVCCStore): Promise<number> {
+  return time(async () => {
+    for (let b = 0; b < N / 100; b++) {
+      const reqs: KVRequest[] = [];
+      for (let i = 0; i < 100; i++) reqs.push({ put: { key: key(b * 100 + i), value: VALUE } });
+      const out = await s.applyBatch(reqs, { appliedIndex: b + 1 });
+      if (!out.every((o) => o.ok)) throw new Error('batched put failed');
+    }
+  });
+}
+
 async function txns(s: MVCCStore, n: number): Promise<number> {
   return time(async () => {
     for (let i = 0; i < n; i++) {
@@ -145,6 +157,8 @@ export async function main(): Promise<void> {
       progress(`${backend}: put`);
       const p = await puts(s);
       rows.push(row('put', backend, N, p));
+      progress(`${backend}: applyBatch of 100 puts`);
+      rows.push(row('put via applyBatch (100 per batch)', backend, N, await batchedPuts(s)));
       progress(`${backend}: txn`);
       rows.push(row('txn (compare + 2 puts)', backend, N / 2, await txns(s, N / 2)));
       progress(`${backend}: range`);

@@ -90,7 +90,7 @@ test('R6.2: start 0 sees only later events; a future start waits quietly', async
   await s.close();
 });
 
-test('R6.1: prefix, fromKey and empty-key watches; invalid ranges are rejected', async () => {
+test('R6.1: prefix, fromKey and empty-key watches; a range end <= key gives a created-and-cancelled watch', async () => {
   const s = await openMVCCStore();
   const pre = s.watch('p/', { prefix: true });
   const from = s.watch('m', { fromKey: true });
@@ -101,7 +101,13 @@ test('R6.1: prefix, fromKey and empty-key watches; invalid ranges are rejected',
   assert.deepEqual((await events(pre, 1)).events.map(brief), ['put p/1@3']);
   assert.deepEqual((await events(from, 2)).events.map(brief), ['put p/1@3', 'put q@4']);
   assert.deepEqual((await events(all, 3)).events.map(brief), ['put a@2', 'put p/1@3', 'put q@4']);
-  assert.throws(() => s.watch('b', { rangeEnd: 'a' }), (e: unknown) => isStrataError(e, 'ErrInvalidArgument'));
+  for (const end of ['a', 'b']) {
+    const bad = s.watch('b', { rangeEnd: end });
+    assert.deepEqual(await next(bad), { events: [], revision: 4, canceled: true, cancelReason: 'mvcc: watcher range is empty' });
+    assert.equal(await next(bad), undefined);
+  }
+  assert.equal(s.watcherCount, 3);
+  assert.throws(() => s.watch('b', { filters: ['nope' as 'noput'] }), (e: unknown) => isStrataError(e, 'ErrInvalidArgument'));
   await s.close();
 });
 

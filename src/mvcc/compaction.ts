@@ -5,6 +5,7 @@
  */
 import type { Backend, BackendWrite } from './backend.ts';
 import type { RevSet } from './rev-set.ts';
+import type { Clock } from '../util/clock.ts';
 
 /** How a physical compaction runs. */
 export interface PhysicalCompactionOptions {
@@ -12,6 +13,8 @@ export interface PhysicalCompactionOptions {
   batch: number;
   /** Pause between batches in ms (etcd: 10). */
   pauseMs: number;
+  /** The store's clock (a virtual clock makes the pauses deterministic). */
+  clock: Clock;
   /** Stop early (store closing, or its state replaced by a restore). */
   stopped: () => boolean;
   /** Write a batch of deletions. */
@@ -33,7 +36,7 @@ export async function physicalCompact(backend: Backend, rev: number, keep: RevSe
     if (recs.length < o.batch) break;
     const last = recs[recs.length - 1]!;
     from = { main: last.main, sub: last.sub + 1 };
-    await new Promise<void>((resolve) => setTimeout(resolve, o.pauseMs));
+    await new Promise<void>((resolve) => o.clock.setTimeout(resolve, o.pauseMs));
   }
   return o.stopped() ? -1 : deleted;
 }

@@ -11,7 +11,7 @@
  */
 import { decode, encode } from '../codec/index.ts';
 import { strataError } from '../errors.ts';
-import { RealClock } from '../util/clock.ts';
+import { RealClock, type Clock } from '../util/clock.ts';
 import { log } from '../util/log.ts';
 import { MemoryBackend, type Backend, type BackendRecord, type BackendWrite } from './backend.ts';
 import { bytesToStr, strToBytes, toBytes } from './bytes.ts';
@@ -94,6 +94,7 @@ export class MVCCStore implements TxnContext, WatchSource {
   private readonly maxRequestBytes: number;
   private readonly compactionBatch: number;
   private readonly compactionPauseMs: number;
+  private readonly clock: Clock;
   private readonly leaseOfKey = new Map<string, number>();
   private readonly keysOfLease = new Map<number, Set<string>>();
   /** Physical compactions, hashes and snapshots run one after another on this chain. */
@@ -122,7 +123,8 @@ export class MVCCStore implements TxnContext, WatchSource {
     this.compactionBatch = options.compactionBatchSize ?? 1000;
     this.compactionPauseMs = options.compactionPauseMs ?? 10;
     this.cacheSize = options.cacheEntries ?? 10000;
-    this.hub = new WatchHub(this, options.clock ?? new RealClock(), {
+    this.clock = options.clock ?? new RealClock();
+    this.hub = new WatchHub(this, this.clock, {
       capacity: options.watchBufferSize ?? 128,
       progressMs: Math.max(100, options.progressNotifyIntervalMs ?? 10 * 60 * 1000),
     });
@@ -482,6 +484,7 @@ export class MVCCStore implements TxnContext, WatchSource {
     const deleted = await physicalCompact(this.backend, rev, keep, {
       batch: this.compactionBatch,
       pauseMs: this.compactionPauseMs,
+      clock: this.clock,
       stopped: () => this.closed || epoch !== this.epoch,
       persist: (w) => this.persist(w),
     });
@@ -498,8 +501,11 @@ export class MVCCStore implements TxnContext, WatchSource {
    * live events, in revision order, each revision in one response. A start
    * below the compact revision yields one `{canceled, compactRevision}`
    * response and ends (R6.8); a negative start yields one cancelled
-   * response. Throws ErrEmptyKey / ErrInvalidArgument for a bad request
-   * (including a range end <= key other than "\0", R6.1).
+   * response. Like etcd's created-and-cancelled reply, a range end <= key
+   * (other than "\0", R6.1) gives a watch whose iterator yields one
+   * `{ events: [], canceled: true, cancelReason: 'mvcc: watcher range is empty' }`
+   * response and ends. Throws ErrEmptyKey / ErrInvalidArgument at once for
+   * malformed input (wrong types, unknown filters).
    */
   watch(key: string | Uint8Array, options: WatchOptions = {}): Watcher {
     this.check();
@@ -508,7 +514,8 @@ export class MVCCStore implements TxnContext, WatchSource {
     // An empty key watches from "\0" (R6.1).
     if (!o.prefix && !o.fromKey && toBytes(key, 'key').length === 0) keyIn = new Uint8Array([0]);
     const { span } = resolveSpan(keyIn, o);
-    if (span.end !== undefined && span.end !== '' && span.end <= span.start) throw strataError('ErrInvalidArgument', 'watcher range is invalid (range end <= key)');
+    // etcd creates and at once cancels such a watch ("mvcc: watcher range is empty", R6.1).
+    const emptyRange = span.end !== undefined && span.end !== '' && span.end <= span.start;
     const start = o.startRevision ?? 0;
     if (typeof start !== 'number' || !Number.isSafeInteger(start)) throw strataError('ErrInvalidArgument', 'startRevision must be an integer');
     const filters = o.filters ?? [];
@@ -521,7 +528,8 @@ export class MVCCStore implements TxnContext, WatchSource {
       noDelete: filters.includes('nodelete'),
       progressNotify: o.progressNotify === true,
     });
-    if (start < 0) w.finish({ events: [], revision: this.curRev, canceled: true, cancelReason: 'mvcc: required revision has been compacted' });
+    if (emptyRange) w.finish({ events: [], revision: this.curRev, canceled: true, cancelReason: 'mvcc: watcher range is empty' });
+    else if (start < 0) w.finish({ events: [], revision: this.curRev, canceled: true, cancelReason: 'mvcc: required revision has been compacted' });
     const signal = o.signal;
     if (signal !== undefined) {
       if (signal.aborted) w.cancel();

@@ -235,6 +235,6 @@ export interface MVCCStoreOptions {
   compactionPauseMs?: number;
   /** Decoded records kept in memory for reads. Default 10000; 0 disables the cache. */
   cacheEntries?: number;
-  /** Clock for watch progress notifications. Default: the real clock. */
+  /** Clock for watch progress notifications and the pauses of physical compaction. Default: the real clock. */
   clock?: Clock;
 }
