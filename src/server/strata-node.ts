@@ -250,9 +250,15 @@ export class StrataNode {
     core.checkNotLearner();
     const n = normalizePut(key, value, options);
     if (n.lease !== 0 && !core.lessor.has(n.lease)) throw strataError('ErrLeaseNotFound', `lease ${n.lease} not found`);
-    // Bytes, not strings, in the log: members apply without re-encoding UTF-8.
+    // The value as bytes (members apply it without re-encoding UTF-8); a string
+    // key as it is (the store reads an ASCII key without any byte array). The
+    // command is encoded a few microtasks later, so caller buffers are copied.
     // Optional fields only when set (smaller entries; no spread copies).
-    const cmd: { -readonly [K in keyof PutCommand]: PutCommand[K] } = { op: 'put', key: n.key, value: n.value };
+    const cmd: { -readonly [K in keyof PutCommand]: PutCommand[K] } = {
+      op: 'put',
+      key: typeof key === 'string' ? key : (key as Uint8Array).slice(),
+      value: typeof value === 'string' ? n.value : n.value.slice(),
+    };
     if (n.lease !== 0) cmd.lease = n.lease;
     if (n.prevKv) cmd.prevKv = true;
     if (n.ignoreValue) cmd.ignoreValue = true;
