@@ -7,8 +7,20 @@
  * order, when it is called (the promise settles once its batch is in the
  * backend), so un-awaited calls still apply in order. Errors are promise
  * rejections with `StrataError` codes, except `watch()`, which throws at
- * once for a bad request. Returned key-values are copies; watch events are
- * shared by all watchers and must not be mutated.
+ * once for malformed input. Returned key-value objects are copies, but their
+ * `key`/`value` bytes are read-only views of stored records; watch events
+ * are shared by all watchers; mutate neither.
+ *
+ * Watch semantics next to etcd's gRPC stream: each `watch()` is its own
+ * stream (there is no "created" response; the iterator simply starts).
+ * Where etcd answers a create request with created+canceled (range end <=
+ * key: "mvcc: watcher range is empty"; negative start revision; start below
+ * the compact revision, with `compactRevision`), the iterator yields that one
+ * `{ canceled: true, … }` response and ends. Progress notifications
+ * (`progressNotify`) are per watcher: each idle, synced watcher gets one
+ * empty response per interval of the injected clock (no jitter);
+ * `watcher.requestProgress()` is etcd's WatchProgressRequest for that one
+ * watcher (answered only while it is synced).
  *
  * Notes for the server:
  * - Leases: the store records lease ids on keys and checks existence only
