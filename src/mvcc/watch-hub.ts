@@ -260,8 +260,14 @@ export class WatchHub implements WatcherOwner {
     }
   }
 
+  /**
+   * Progress for one watcher (etcd v3.6 progressIfSync): only while it is
+   * synced and the store has reached its start revision (a fresh watch with
+   * start 0 starts at current + 1, so it gets none before the next write).
+   */
   progress(w: Watcher): void {
-    if (w.synced && w.hasRoom) w.push({ events: [], revision: this.source.currentRev });
+    const cur = this.source.currentRev;
+    if (w.synced && w.startRev <= cur && w.hasRoom) w.push({ events: [], revision: cur });
   }
 
   private armTimer(): void {
@@ -277,7 +283,7 @@ export class WatchHub implements WatcherOwner {
   private tick(): void {
     const cur = this.source.currentRev;
     for (const w of this.progressWatchers) {
-      if (w.synced && !w.active && w.nextRev <= cur + 1 && w.hasRoom) w.push({ events: [], revision: cur });
+      if (w.synced && !w.active && w.startRev <= cur && w.hasRoom) w.push({ events: [], revision: cur });
       w.active = false;
     }
   }

@@ -31,6 +31,8 @@ export class Watcher implements AsyncIterableIterator<WatchResponse, undefined> 
   readonly progressNotify: boolean;
   /** Next revision this watcher needs (etcd's minRev). */
   nextRev: number;
+  /** The first revision it watches (etcd's startRev: the start revision, or current + 1 at creation). */
+  readonly startRev: number;
   /** True while served inline by writes; false while catching up. */
   synced = false;
   /** True while a catch-up read is running. */
@@ -57,6 +59,7 @@ export class Watcher implements AsyncIterableIterator<WatchResponse, undefined> 
     this.id = id;
     this.span = span;
     this.nextRev = opts.nextRev;
+    this.startRev = opts.nextRev;
     this.prevKv = opts.prevKv;
     this.noPut = opts.noPut;
     this.noDelete = opts.noDelete;
