@@ -202,7 +202,7 @@ export interface WatchEvent {
 /** One watch response (R6.5). */
 export interface WatchResponse {
   events: WatchEvent[];
-  /** Live: the events' revision; catch-up or progress: the store's current revision. */
+  /** Live: the events' revision; catch-up or progress: the store's current revision; 0 on a compacted cancel (as etcd's header). */
   revision: number;
   /** Set when the watch is cancelled because it needs compacted history (R6.8). */
   compactRevision?: number;

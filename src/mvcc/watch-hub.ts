@@ -160,7 +160,8 @@ export class WatchHub implements WatcherOwner {
 
   private cancelCompacted(w: Watcher): void {
     log.mvcc('watch %d cancelled: needs %d < compact %d', w.id, w.nextRev, this.source.compactRev);
-    w.finish({ events: [], revision: this.source.currentRev, compactRevision: this.source.compactRev, canceled: true });
+    // etcd's compacted response carries no revision: its header revision is 0.
+    w.finish({ events: [], revision: 0, compactRevision: this.source.compactRev, canceled: true });
   }
 
   /** Catch an unsynced watcher up; a failure (backend error) cancels the watch instead of escaping. */
