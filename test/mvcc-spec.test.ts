@@ -2,7 +2,7 @@
 // mvcc-* test files do not cover on their own, each checked end to end on the public API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openMVCCStore, type KeyValue, type MVCCStore, type WatchResponse, type Watcher } from '../src/mvcc/index.ts';
+import { MemoryBackend, MVCCStore, openMVCCStore, type KeyValue, type WatchResponse, type Watcher } from '../src/mvcc/index.ts';
 import { isStrataError } from '../src/errors.ts';
 import { VirtualClock } from '../src/util/clock.ts';
 
@@ -252,26 +252,36 @@ test('R4.10: a Txn with only Ranges (or nothing) is read-only: no revision, curr
     assert.equal(s.currentRevision, 2);
   }));
 
-test('R5.6: physical compaction runs in batches with pauses on the injected clock', async () => {
+test('R5.6: physical compaction runs in batches with pauses on the injected clock; a waiting caller skips the pauses', async () => {
   const clock = new VirtualClock();
-  await withStore(
-    async (s) => {
-      for (let i = 0; i < 30; i++) await s.put('k', `${i}`);
-      const sizeBefore = await s.dbSize();
-      let done = false;
-      const p = s.compact(31, { physical: true }).then(() => (done = true));
-      for (let i = 0; i < 10 && !done; i++) await new Promise((res) => setTimeout(res, 1));
-      assert.equal(done, false, 'waits for the virtual pause between batches');
-      for (let i = 0; i < 10 && !done; i++) {
-        clock.advance(10);
-        await new Promise((res) => setTimeout(res, 1));
-      }
-      await p;
-      assert.ok((await s.dbSize()) < sizeBefore);
-      assert.equal((await s.range('k')).kvs[0]!.modRevision, 31);
-    },
-    { clock, compactionBatchSize: 10, compactionPauseMs: 10 },
-  );
+  const backend = new MemoryBackend();
+  const s = new MVCCStore(backend, { clock, compactionBatchSize: 10, compactionPauseMs: 10 });
+  await s.init();
+  const macrotasks = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await new Promise((res) => setTimeout(res, 0));
+  };
+  try {
+    for (let i = 0; i < 30; i++) await s.put('k', `${i}`); // records at 2..31
+    const full = backend.sizeBytes();
+    await s.compact(31); // 29 superseded records, 10 examined per batch
+    await macrotasks(5);
+    const afterFirst = backend.sizeBytes();
+    assert.ok(afterFirst < full, 'the first batch ran');
+    for (let i = 0; i < 3; i++) {
+      clock.advance(10);
+      await macrotasks(5);
+    }
+    const done = backend.sizeBytes();
+    assert.ok(done < afterFirst, 'later batches ran after the virtual pauses');
+    assert.equal((await s.range('k')).kvs[0]!.modRevision, 31);
+    for (let i = 0; i < 30; i++) await s.put('k', `${i}`); // 32..61
+    // physical: true waits for the compaction, so it does not pause (no clock advance needed).
+    await s.compact(61, { physical: true });
+    assert.ok(backend.sizeBytes() <= done, 'all superseded records are gone');
+    assert.equal((await s.range('k', { revision: 61 })).kvs[0]!.modRevision, 61);
+  } finally {
+    await s.close();
+  }
 });
 
 test('section 11: a Put over the request limit fails with ErrRequestTooLarge; a just-fitting one succeeds', () =>

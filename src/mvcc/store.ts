@@ -95,6 +95,8 @@ export class MVCCStore implements TxnContext, WatchSource {
   private readonly compactionBatch: number;
   private readonly compactionPauseMs: number;
   private readonly clock: Clock;
+  /** Callers waiting on the background chain (see enqueue). */
+  private urgent = 0;
   private readonly leaseOfKey = new Map<string, number>();
   private readonly keysOfLease = new Map<number, Set<string>>();
   /** Physical compactions, hashes and snapshots run one after another on this chain. */
@@ -444,7 +446,7 @@ export class MVCCStore implements TxnContext, WatchSource {
     this.check();
     const done = this.compactStaged(revision);
     await this.flush();
-    if (options.physical === true) await done;
+    if (options.physical === true) await this.hurry(done);
     return { revision: this.curRev };
   }
 
@@ -468,15 +470,35 @@ export class MVCCStore implements TxnContext, WatchSource {
       if (ki.isEmpty()) empties.push(ki.key);
     });
     for (const k of empties) this.index.delete(k);
-    const done = this.enqueue(() => this.physicalCompact(rev, keep));
+    const done = this.enqueue(() => this.physicalCompact(rev, keep), false);
     done.catch(() => undefined);
     return done;
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.chain.then(fn);
+  /**
+   * Queue `fn` on the background chain. While an `urgent` task (anything
+   * but a physical compaction) waits there, physical compactions skip their
+   * pauses: the pauses only let other work interleave, and with a virtual
+   * clock nobody might advance time while waiting for the result.
+   */
+  private enqueue<T>(fn: () => Promise<T>, urgent = true): Promise<T> {
+    if (urgent) this.urgent++;
+    const p = this.chain.then(() => {
+      if (urgent) this.urgent--;
+      return fn();
+    });
     this.chain = p.catch(() => undefined);
     return p;
+  }
+
+  /** Wait for a physical compaction, without its pauses. */
+  private async hurry(done: Promise<void>): Promise<void> {
+    this.urgent++;
+    try {
+      await done;
+    } finally {
+      this.urgent--;
+    }
   }
 
   private async physicalCompact(rev: number, keep: RevSet): Promise<void> {
@@ -485,6 +507,7 @@ export class MVCCStore implements TxnContext, WatchSource {
       batch: this.compactionBatch,
       pauseMs: this.compactionPauseMs,
       clock: this.clock,
+      hurry: () => this.urgent > 0,
       stopped: () => this.closed || epoch !== this.epoch,
       persist: (w) => this.persist(w),
     });
@@ -626,7 +649,7 @@ export class MVCCStore implements TxnContext, WatchSource {
       }
     }
     await this.flush(options.appliedIndex);
-    if (waits !== undefined) for (const w of waits) await w;
+    if (waits !== undefined) for (const w of waits) await this.hurry(w);
     return out;
   }
 
