@@ -60,6 +60,22 @@ export async function main(): Promise<void> {
         'CPU µs/op': Math.round(r.cpuUs),
       });
     }
+    // Clients spread over every member (as etcd's client balances across endpoints):
+    // two thirds of the writes are forwarded by followers.
+    const members = cluster.nodes;
+    for (const conc of [16, 256]) {
+      progress(`cluster: puts spread over all members at concurrency ${conc}`);
+      const r = await drive(conc, SECONDS, (i) => (members[i % members.length] as StrataNode).put(`/bench/${i % 10_000}`, value));
+      rows.push({
+        workload: 'put (256 B), all members',
+        storage: memory ? 'memory' : 'LevelStorage fsync',
+        concurrency: conc,
+        'ops/s': Math.round(r.ops / r.secs),
+        'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
+        'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
+        'CPU µs/op': Math.round(r.cpuUs),
+      });
+    }
     const follower = cluster.nodes.find((n) => n !== leader) as StrataNode;
     for (const [label, node, serializable] of [
       ['get linearizable (leader)', leader, false],
