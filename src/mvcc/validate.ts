@@ -57,28 +57,31 @@ function bool(x: unknown, what: string): boolean {
  * `prefix` computes the prefix end, `fromKey` sets `"\0"`; with either, an
  * empty key becomes `"\0"`. Throws ErrEmptyKey for an empty key (R2.1).
  */
-export function resolveSpan(keyInput: unknown, o: KeyRangeOptions): { key: Uint8Array; span: Span } {
+export function resolveSpan(keyInput: unknown, o: KeyRangeOptions): { span: Span } {
+  const prefix = bool(o.prefix, 'prefix');
+  const fromKey = bool(o.fromKey, 'fromKey');
+  if (!prefix && !fromKey) {
+    // The common case, without byte arrays for ASCII strings.
+    const start = binStr(keyInput, 'key');
+    const rawEnd = o.rangeEnd === undefined ? '' : binStr(o.rangeEnd, 'rangeEnd');
+    if (start.length === 0) throw strataError('ErrEmptyKey', 'key is not provided');
+    if (rawEnd === '') return { span: { start, end: undefined, rawEnd: undefined } };
+    return { span: { start, end: rawEnd === '\0' ? '' : rawEnd, rawEnd } };
+  }
   let key = toBytes(keyInput, 'key');
-  let end: Uint8Array | undefined;
-  if (bool(o.prefix, 'prefix')) {
+  let end: Uint8Array;
+  if (prefix) {
     if (key.length === 0) {
       key = new Uint8Array([0]);
       end = new Uint8Array([0]);
     } else end = prefixEnd(key);
-  } else if (bool(o.fromKey, 'fromKey')) {
+  } else {
     if (key.length === 0) key = new Uint8Array([0]);
     end = new Uint8Array([0]);
-  } else if (o.rangeEnd !== undefined) {
-    end = toBytes(o.rangeEnd, 'rangeEnd');
-    if (end.length === 0) end = undefined;
   }
-  if (key.length === 0) throw strataError('ErrEmptyKey', 'key is not provided');
-  const start = bytesToStr(key);
-  if (end === undefined) return { key, span: { start, end: undefined, rawEnd: undefined } };
   const rawEnd = bytesToStr(end);
-  return { key, span: { start, end: rawEnd === '\0' ? '' : rawEnd, rawEnd } };
+  return { span: { start: bytesToStr(key), end: rawEnd === '\0' ? '' : rawEnd, rawEnd } };
 }
-
 
 /** True if every char of `s` is below 0x80 (then its UTF-8 bytes are its chars). */
 function isAscii(s: string): boolean {
@@ -86,11 +89,11 @@ function isAscii(s: string): boolean {
   return true;
 }
 
-/** A key input as a binary string (bytes.ts); ErrInvalidArgument for a wrong type. */
-function keyStr(input: unknown): string {
+/** A string or bytes input as a binary string (bytes.ts); ErrInvalidArgument for a wrong type. */
+function binStr(input: unknown, what: string): string {
   // An ASCII string is its own binary string: no byte array needed.
   if (typeof input === 'string' && isAscii(input)) return input;
-  return bytesToStr(toBytes(input, 'key'));
+  return bytesToStr(toBytes(input, what));
 }
 
 /** Validate a Put (R3.1 steps 1–3). */
@@ -98,7 +101,7 @@ export function normalizePut(keyInput: unknown, valueInput: unknown, options: Pu
   const o = optObject(options, 'put options');
   // No copies here: applying the put copies key and value once, into the record
   // (the caller's buffers are not kept, so it may reuse them afterwards).
-  const kstr = keyStr(keyInput);
+  const kstr = binStr(keyInput, 'key');
   const ignoreValue = bool(o.ignoreValue, 'ignoreValue');
   const ignoreLease = bool(o.ignoreLease, 'ignoreLease');
   const value = valueInput === undefined && ignoreValue ? EMPTY : toBytes(valueInput, 'value');
