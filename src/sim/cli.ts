@@ -18,6 +18,8 @@
  *   --check-determinism  run each seed twice and compare traces
  *   --keep-going         do not stop at the first failing seed
  *   --workload SPEC      clients=3,read=0.1,idle=0.15,think=2 (the default client load)
+ *   --kv                 run the KV simulation instead (StrataNodes, linearizability
+ *                        + hashKV agreement); takes --seeds, --seed, --nodes, --duration MS
  *
  * Prints a progress line per seed and a summary table; exits 1 on a
  * violation, printing the seed, profile, states and a replay command.
@@ -109,6 +111,7 @@ function parse(argv: readonly string[]): Args {
       out('usage: npm run fuzz -- [--seeds N] [--from S] [--seed S] [--nodes K] [--ticks T] [--faults swarm|all|none|drop,crash,...]');
       out('       [--membership] [--no-liveness] [--snapshot-count N] [--mutation voteTwice|commitWithoutQuorum]');
       out('       [--trace FILE] [--shrink] [--schedule FILE] [--check-determinism] [--keep-going] [--workload SPEC]');
+      out('       npm run fuzz -- --kv [--seeds N] [--seed S] [--nodes K] [--duration MS]');
       process.exit(0);
     } else throw new Error(`unknown option ${k}`);
   }
@@ -242,7 +245,17 @@ async function main(): Promise<number> {
   return totals.failed > 0 ? 1 : 0;
 }
 
-main().then(
+// `--kv` runs the KV simulation instead: StrataNodes under a client workload,
+// the history checked for linearizability and every member's hashKV compared.
+const run = process.argv.includes('--kv')
+  ? import('../server/kv-fuzz.ts').then(({ kvFuzzMain }) =>
+      kvFuzzMain(
+        process.argv.slice(2).filter((a) => a !== '--kv'),
+        (line) => process.stdout.write(`${line}\n`),
+      ),
+    )
+  : main();
+run.then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
