@@ -33,6 +33,9 @@ function track<T>(p: Promise<T>): { done: boolean; error: unknown; p: Promise<T>
   return t;
 }
 
+/** A hung wait fails its test instead of stalling the run. */
+const TEST_TIMEOUT_MS = 30_000;
+
 let cluster: LocalCluster;
 before(async () => {
   cluster = await LocalCluster.start({ size: 3, tickMs: 10 });
@@ -44,7 +47,7 @@ after(async () => {
 const member = (i: number) => cluster.nodes[i % cluster.nodes.length]!;
 const candidates = async (pfx: string): Promise<number> => (await member(0).get(`${pfx}/`, { prefix: true, countOnly: true })).count;
 
-test('R8.3 election: one leader at a time, failover on session close and resign, observe() sees each leader and proclamation', async () => {
+test('R8.3 election: one leader at a time, failover on session close and resign, observe() sees each leader and proclamation', { timeout: TEST_TIMEOUT_MS }, async () => {
   await assert.rejects(Election.observer(member(0), '/el').leader(), (err) => isStrataError(err, 'ErrElectionNoLeader'));
 
   // An observer started before anyone campaigns waits for the first leader.
@@ -92,7 +95,7 @@ test('R8.3 election: one leader at a time, failover on session close and resign,
   await Promise.all(sessions.map((s) => s.close()));
 });
 
-test('R8.3 campaign again on the same session proclaims the new value; an expired leader is replaced', async () => {
+test('R8.3 campaign again on the same session proclaims the new value; an expired leader is replaced', { timeout: TEST_TIMEOUT_MS }, async () => {
   const s1 = await Session.create(member(0), { ttl: 1 });
   const s2 = await Session.create(member(1));
   const e1 = new Election(s1, '/el2');
@@ -124,7 +127,7 @@ test('R8.3 campaign again on the same session proclaims the new value; an expire
   await s2.close();
 });
 
-test('R8.3 an aborted campaign rejects with ErrAborted and withdraws the candidacy', async () => {
+test('R8.3 an aborted campaign rejects with ErrAborted and withdraws the candidacy', { timeout: TEST_TIMEOUT_MS }, async () => {
   const s1 = await Session.create(member(0));
   const s2 = await Session.create(member(1));
   await new Election(s1, '/el3').campaign('x');
@@ -137,7 +140,7 @@ test('R8.3 an aborted campaign rejects with ErrAborted and withdraws the candida
   await Promise.all([s1.close(), s2.close()]);
 });
 
-test('R8.3 failover when the member hosting the leader crashes: its session lapses and the next candidate wins', async () => {
+test('R8.3 failover when the member hosting the leader crashes: its session lapses and the next candidate wins', { timeout: TEST_TIMEOUT_MS }, async () => {
   const victim = cluster.node('node-3');
   const survivor = cluster.node('node-1');
   const s1 = await Session.create(victim, { ttl: 1 });

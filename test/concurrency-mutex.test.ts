@@ -34,6 +34,9 @@ function track<T>(p: Promise<T>): { done: boolean; error: unknown; p: Promise<T>
   return t;
 }
 
+/** A hung wait fails its test instead of stalling the run. */
+const TEST_TIMEOUT_MS = 30_000;
+
 let cluster: LocalCluster;
 before(async () => {
   cluster = await LocalCluster.start({ size: 3, tickMs: 10 });
@@ -45,7 +48,7 @@ after(async () => {
 const member = (i: number) => cluster.nodes[i % cluster.nodes.length]!;
 const keysUnder = async (pfx: string): Promise<number> => (await member(0).get(`${pfx}/`, { prefix: true, countOnly: true })).count;
 
-test('R8.1 session: default TTL 60 s, keep-alive renews, close() revokes the lease and fires done', async () => {
+test('R8.1 session: default TTL 60 s, keep-alive renews, close() revokes the lease and fires done', { timeout: TEST_TIMEOUT_MS }, async () => {
   const s = await Session.create(member(0));
   const ttl = await member(1).lease.timeToLive(s.lease);
   assert.equal(ttl.grantedTtl, DEFAULT_SESSION_TTL);
@@ -59,7 +62,7 @@ test('R8.1 session: default TTL 60 s, keep-alive renews, close() revokes the lea
   await s.close(); // idempotent
 });
 
-test('R8.1 session: keep-alive outlives the TTL; orphan() stops it and the lease then expires', async () => {
+test('R8.1 session: keep-alive outlives the TTL; orphan() stops it and the lease then expires', { timeout: TEST_TIMEOUT_MS }, async () => {
   const s = await Session.create(member(1), { ttl: 1 });
   await member(1).put('/r81b/k', 'v', { lease: s.lease });
   await sleep(1800); // longer than the TTL: only renewals keep the key
@@ -74,7 +77,7 @@ test('R8.1 session: keep-alive outlives the TTL; orphan() stops it and the lease
   await s2.close();
 });
 
-test('R8.2 mutual exclusion: read-modify-write under the lock from 6 clients on 3 members loses no update', async () => {
+test('R8.2 mutual exclusion: read-modify-write under the lock from 6 clients on 3 members loses no update', { timeout: TEST_TIMEOUT_MS }, async () => {
   const clients = 6;
   const rounds = 5;
   const sessions = await Promise.all(Array.from({ length: clients }, (_, i) => Session.create(member(i))));
@@ -103,7 +106,7 @@ test('R8.2 mutual exclusion: read-modify-write under the lock from 6 clients on 
   await Promise.all(sessions.map((s) => s.close()));
 });
 
-test('R8.2 waiters acquire in FIFO order (each watches its predecessor)', async () => {
+test('R8.2 waiters acquire in FIFO order (each watches its predecessor)', { timeout: TEST_TIMEOUT_MS }, async () => {
   const holder = await Session.create(member(0));
   const hm = new Mutex(holder, '/fifo');
   await hm.lock();
@@ -131,7 +134,7 @@ test('R8.2 waiters acquire in FIFO order (each watches its predecessor)', async 
   await Promise.all([holder, ...sessions].map((s) => s.close()));
 });
 
-test('R8.2 tryLock gives ErrLocked and leaves no key; unlock twice gives ErrLockReleased; isOwner() guards writes', async () => {
+test('R8.2 tryLock gives ErrLocked and leaves no key; unlock twice gives ErrLockReleased; isOwner() guards writes', { timeout: TEST_TIMEOUT_MS }, async () => {
   const a = await Session.create(member(0));
   const b = await Session.create(member(1));
   const ma = new Mutex(a, '/try');
@@ -153,7 +156,7 @@ test('R8.2 tryLock gives ErrLocked and leaves no key; unlock twice gives ErrLock
   await Promise.all([a.close(), b.close()]);
 });
 
-test('R8.2 two Mutexes on one session and prefix share one key, so both hold the lock', async () => {
+test('R8.2 two Mutexes on one session and prefix share one key, so both hold the lock', { timeout: TEST_TIMEOUT_MS }, async () => {
   const s = await Session.create(member(0));
   const m1 = new Mutex(s, '/shared');
   const m2 = new Mutex(s, '/shared');
@@ -165,7 +168,7 @@ test('R8.2 two Mutexes on one session and prefix share one key, so both hold the
   await s.close();
 });
 
-test('R8.2 a holder whose session expires releases the lock; a waiter whose session dies gets ErrSessionExpired', async () => {
+test('R8.2 a holder whose session expires releases the lock; a waiter whose session dies gets ErrSessionExpired', { timeout: TEST_TIMEOUT_MS }, async () => {
   // Holder's session stops renewing: its key expires with the lease and the waiter gets the lock.
   const dying = await Session.create(member(0), { ttl: 1 });
   const live = await Session.create(member(1));
@@ -187,7 +190,7 @@ test('R8.2 a holder whose session expires releases the lock; a waiter whose sess
   assert.equal(await keysUnder('/exp'), 0, 'closing the session released the lock');
 });
 
-test('R8.2 an aborted lock() rejects with ErrAborted and withdraws from the queue', async () => {
+test('R8.2 an aborted lock() rejects with ErrAborted and withdraws from the queue', { timeout: TEST_TIMEOUT_MS }, async () => {
   const a = await Session.create(member(0));
   const b = await Session.create(member(1));
   const c = await Session.create(member(2));
@@ -207,7 +210,7 @@ test('R8.2 an aborted lock() rejects with ErrAborted and withdraws from the queu
   await Promise.all([a.close(), b.close(), c.close()]);
 });
 
-test('R8.9 RWMutex: readers share, a writer excludes readers and writers, later readers wait for an earlier writer', async () => {
+test('R8.9 RWMutex: readers share, a writer excludes readers and writers, later readers wait for an earlier writer', { timeout: TEST_TIMEOUT_MS }, async () => {
   const rng = new SeededRandom(Number(process.env.SEED ?? 7));
   const sessions = await Promise.all([0, 1, 2, 3].map((i) => Session.create(member(i))));
   const [r1, r2, w, r3] = sessions.map((s) => new RWMutex(s, '/rw')) as [RWMutex, RWMutex, RWMutex, RWMutex];
@@ -235,7 +238,7 @@ test('R8.9 RWMutex: readers share, a writer excludes readers and writers, later 
   await Promise.all(sessions.map((s) => s.close()));
 });
 
-test('R8.2 recipes take any KVClient: a wrapper that delegates to a member (and counts calls) works', async () => {
+test('R8.2 recipes take any KVClient: a wrapper that delegates to a member (and counts calls) works', { timeout: TEST_TIMEOUT_MS }, async () => {
   const node = member(2);
   const calls = { txn: 0, watch: 0 };
   const client: KVClient = {

@@ -31,6 +31,9 @@ function track<T>(p: Promise<T>): { done: boolean; error: unknown; value: T | un
   return t;
 }
 
+/** A hung wait fails its test instead of stalling the run. */
+const TEST_TIMEOUT_MS = 30_000;
+
 let cluster: LocalCluster;
 before(async () => {
   cluster = await LocalCluster.start({ size: 3, tickMs: 10 });
@@ -42,7 +45,7 @@ after(async () => {
 const member = (i: number) => cluster.nodes[i % cluster.nodes.length]!;
 const count = async (pfx: string): Promise<number> => (await member(0).get(pfx, { prefix: true, countOnly: true })).count;
 
-test('R8.5 barrier: hold/ErrKeyExists, wait blocks until release, wait on a lowered barrier returns at once', async () => {
+test('R8.5 barrier: hold/ErrKeyExists, wait blocks until release, wait on a lowered barrier returns at once', { timeout: TEST_TIMEOUT_MS }, async () => {
   const b0 = new Barrier(member(0), '/bar');
   await new Barrier(member(1), '/bar').wait(); // not held: returns at once
   await b0.hold();
@@ -61,7 +64,7 @@ test('R8.5 barrier: hold/ErrKeyExists, wait blocks until release, wait on a lowe
   await b0.release();
 });
 
-test('R8.6 double barrier: n clients enter together, the n+1-th gets ErrTooManyClients, all leave together', async () => {
+test('R8.6 double barrier: n clients enter together, the n+1-th gets ErrTooManyClients, all leave together', { timeout: TEST_TIMEOUT_MS }, async () => {
   const n = 3;
   const sessions = await Promise.all([0, 1, 2, 3].map((i) => Session.create(member(i))));
   const bars = sessions.map((s) => new DoubleBarrier(s, '/dbar', n));
@@ -89,7 +92,7 @@ test('R8.6 double barrier: n clients enter together, the n+1-th gets ErrTooManyC
   await Promise.all(sessions.map((s) => s.close()));
 });
 
-test('R8.6 double barrier: of 5 concurrent entrants with n = 3, exactly 3 enter and 2 get ErrTooManyClients', async () => {
+test('R8.6 double barrier: of 5 concurrent entrants with n = 3, exactly 3 enter and 2 get ErrTooManyClients', { timeout: TEST_TIMEOUT_MS }, async () => {
   const sessions = await Promise.all([0, 1, 2, 3, 4].map((i) => Session.create(member(i))));
   const bars = sessions.map((s) => new DoubleBarrier(s, '/dbar3', 3));
   const results = await Promise.allSettled(bars.map((b) => b.enter()));
@@ -103,7 +106,7 @@ test('R8.6 double barrier: of 5 concurrent entrants with n = 3, exactly 3 enter 
   await Promise.all(sessions.map((s) => s.close()));
 });
 
-test('R8.6 double barrier: a participant whose session dies does not block the others leaving', async () => {
+test('R8.6 double barrier: a participant whose session dies does not block the others leaving', { timeout: TEST_TIMEOUT_MS }, async () => {
   const sessions = await Promise.all([0, 1].map((i) => Session.create(member(i), { ttl: 1 })));
   const bars = sessions.map((s) => new DoubleBarrier(s, '/dbar2', 2));
   await Promise.all(bars.map((b) => b.enter()));
@@ -114,7 +117,7 @@ test('R8.6 double barrier: a participant whose session dies does not block the o
   await sessions[0]!.close();
 });
 
-test('R8.7 queue: FIFO across producers on different members, dequeue waits for an item, each item to one consumer', async () => {
+test('R8.7 queue: FIFO across producers on different members, dequeue waits for an item, each item to one consumer', { timeout: TEST_TIMEOUT_MS }, async () => {
   const q0 = new Queue(member(0), '/q');
   const q1 = new Queue(member(1), '/q');
   const q2 = new Queue(member(2), '/q');
@@ -150,7 +153,7 @@ test('R8.7 queue: FIFO across producers on different members, dequeue waits for 
   await assert.rejects(aborted.p, (err) => isStrataError(err, 'ErrAborted'));
 });
 
-test('R8.8 priority queue: lowest priority number first, FIFO within a priority', async () => {
+test('R8.8 priority queue: lowest priority number first, FIFO within a priority', { timeout: TEST_TIMEOUT_MS }, async () => {
   const pq = new PriorityQueue(member(0), '/pq');
   const pq2 = new PriorityQueue(member(1), '/pq');
   await pq.enqueue('x5', 5);

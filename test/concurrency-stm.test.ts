@@ -10,6 +10,9 @@ import { SeededRandom } from '../src/util/rng.ts';
 
 const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
 
+/** A hung wait fails its test instead of stalling the run. */
+const TEST_TIMEOUT_MS = 30_000;
+
 let cluster: LocalCluster;
 before(async () => {
   cluster = await LocalCluster.start({ size: 3, tickMs: 10 });
@@ -21,7 +24,7 @@ after(async () => {
 const member = (i: number) => cluster.nodes[i % cluster.nodes.length]!;
 const value = async (key: string): Promise<string> => text((await member(0).get(key)).kvs[0]?.value);
 
-test('R8.4 reads of keys written in the same attempt return the buffered value; writes apply atomically', async () => {
+test('R8.4 reads of keys written in the same attempt return the buffered value; writes apply atomically', { timeout: TEST_TIMEOUT_MS }, async () => {
   await member(0).put('/stm0/a', '1');
   const r = await runSTM(member(1), async (stm) => {
     const before = await stm.get('/stm0/a');
@@ -39,7 +42,7 @@ test('R8.4 reads of keys written in the same attempt return the buffered value; 
   assert.equal(a.modRevision, r.response.header.revision);
 });
 
-test('R8.4 a conflicting write makes the function run again with fresh data (every level but readCommitted)', async () => {
+test('R8.4 a conflicting write makes the function run again with fresh data (every level but readCommitted)', { timeout: TEST_TIMEOUT_MS }, async () => {
   for (const isolation of ['serializableSnapshot', 'serializable', 'repeatableReads'] as Isolation[]) {
     const key = `/stm1/${isolation}`;
     await member(1).put(key, '10'); // through the STM's member: its serializable reads see it
@@ -62,7 +65,7 @@ test('R8.4 a conflicting write makes the function run again with fresh data (eve
   }
 });
 
-test('R8.4 readCommitted checks nothing: the commit succeeds and the concurrent update is lost', async () => {
+test('R8.4 readCommitted checks nothing: the commit succeeds and the concurrent update is lost', { timeout: TEST_TIMEOUT_MS }, async () => {
   await member(1).put('/stm2/k', '10'); // through the STM's member: its serializable reads see it
   const r = await runSTM(
     member(1),
@@ -77,7 +80,7 @@ test('R8.4 readCommitted checks nothing: the commit succeeds and the concurrent 
   assert.equal(await value('/stm2/k'), '11');
 });
 
-test('R8.4 repeatableReads reads each key once; serializableSnapshot reads one snapshot and also guards written keys', async () => {
+test('R8.4 repeatableReads reads each key once; serializableSnapshot reads one snapshot and also guards written keys', { timeout: TEST_TIMEOUT_MS }, async () => {
   // repeatableReads: the second read of a key returns the cached value.
   await member(1).put('/stm3/k', 'old');
   let runs = 0;
@@ -142,7 +145,7 @@ test('R8.4 repeatableReads reads each key once; serializableSnapshot reads one s
   }
 });
 
-test('R8.4 an error thrown by the function aborts without writing; prefetch joins the read set', async () => {
+test('R8.4 an error thrown by the function aborts without writing; prefetch joins the read set', { timeout: TEST_TIMEOUT_MS }, async () => {
   await assert.rejects(
     runSTM(member(0), async (stm) => {
       stm.put('/stm4/never', 'x');
@@ -156,7 +159,7 @@ test('R8.4 an error thrown by the function aborts without writing; prefetch join
   assert.equal(r.result, 7);
 });
 
-test('R8.4 bank transfers from 6 clients on 3 members keep the total (serializable results under conflicts)', async (t) => {
+test('R8.4 bank transfers from 6 clients on 3 members keep the total (serializable results under conflicts)', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const seed = Number(process.env.SEED ?? 4242);
   t.diagnostic(`seed=${seed}`);
   const rng = new SeededRandom(seed);
