@@ -267,3 +267,16 @@ test('auto-compaction (revision mode): the leader keeps the last N revisions', a
     await c.close();
   }
 });
+
+test('writes and linearizable reads issued before any leader is known wait for the election instead of being dropped', async () => {
+  const c = await LocalCluster.start({ size: 3, tickMs: 20, waitForLeader: false });
+  try {
+    const n = c.nodes[0]!;
+    assert.equal((await n.status()).leader, 0, 'no leader yet right after start');
+    const put = await n.put('early', 'bird');
+    assert.equal(put.header.revision, 2);
+    assert.equal(dec((await n.get('early')).kvs[0]?.value), 'bird');
+  } finally {
+    await c.close();
+  }
+});

@@ -122,16 +122,51 @@ export class ServerCore {
   async propose<K extends Command['op']>(cmd: Extract<Command, { op: K }>, signal?: AbortSignal, size = 64): Promise<CommandResults[K]> {
     this.checkOpen();
     this.checkNotLearner();
+    if (this.raft.coreState()?.lead === 0) await this.leaderKnown(signal);
     // RaftNode rejects its waiting proposals and reads with ErrStopped when stopped.
     const o = await this.proposer.propose(cmd, size, signal);
     if (!o.ok) throw o.error;
     return o.value as CommandResults[K];
   }
 
+  /**
+   * Wait until this member knows a leader — during an election a write would
+   * otherwise be dropped by Raft (nothing reached the log, so waiting and then
+   * proposing is safe). Rejects with ErrNoLeader after three election
+   * timeouts, ErrAborted on `signal`, ErrStopped on close.
+   */
+  leaderKnown(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown): void => {
+        off();
+        this.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.closeCtl.signal.removeEventListener('abort', onClose);
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const off = this.raft.on('leaderChange', (lead: NodeId) => {
+        if (lead !== 0) done();
+      });
+      const timer = this.clock.setTimeout(
+        () => done(strataError('ErrNoLeader', 'no leader elected within three election timeouts')),
+        3 * this.config.electionTimeoutMs,
+      );
+      const onAbort = (): void => done(strataError('ErrAborted', 'operation aborted'));
+      const onClose = (): void => done(strataError('ErrStopped', 'member closed'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.closeCtl.signal.addEventListener('abort', onClose, { once: true });
+      if (signal?.aborted === true) onAbort();
+      else if (this.closed) onClose();
+      else if ((this.raft.coreState()?.lead ?? 0) !== 0) done();
+    });
+  }
+
   /** Wait until local reads are linearizable (ReadIndex, R2.11). */
   async linearizable(signal?: AbortSignal): Promise<void> {
     this.checkOpen();
     this.checkNotLearner();
+    if (this.raft.coreState()?.lead === 0) await this.leaderKnown(signal);
     await this.raft.readIndex(signal !== undefined ? { signal } : {});
   }
 
