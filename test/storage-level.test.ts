@@ -304,14 +304,31 @@ describe('LevelStorage: durability and group commit', () => {
     assert.equal(s.stats.syncs, 1);
     await s.save({ hardState: { term: 1, vote: 1, commit: 3 }, sync: false });
     assert.equal(s.stats.syncs, 1, 'no fsync for a commit-only hard state');
-    assert.equal(s.stats.writes, 2);
+    assert.equal(s.stats.writes, 1, 'a commit-only hard state waits for the next batch');
     await s.save({ entries: [ent(4, 1)], sync: false });
     assert.equal(s.stats.syncs, 2, 'entries are synced regardless');
+    assert.equal(s.stats.writes, 2, 'the deferred hard state rode along');
     await s.close();
     s = await LevelStorage.open(dir);
     const st = await s.load();
     assert.equal(st.hardState.commit, 3);
     assert.equal(st.entries.length, 4);
+    await s.close();
+  });
+
+  test('issue #4: a deferred commit-only hard state is seen by load() and written by close()', async () => {
+    const dir = await tempDir();
+    let s = await LevelStorage.open(dir);
+    await s.save({ entries: ents(1, 3, 1), hardState: { term: 1, vote: 1, commit: 1 } });
+    await s.save({ hardState: { term: 1, vote: 1, commit: 2 }, sync: false });
+    assert.equal((await s.load()).hardState.commit, 2, 'load() writes the deferred record first');
+    const writes = s.stats.writes;
+    await s.save({ hardState: { term: 1, vote: 1, commit: 3 }, sync: false });
+    assert.equal(s.stats.writes, writes);
+    await s.close();
+    assert.equal(s.stats.writes, writes + 1, 'close() writes the deferred record');
+    s = await LevelStorage.open(dir);
+    assert.deepEqual((await s.load()).hardState, { term: 1, vote: 1, commit: 3 });
     await s.close();
   });
 

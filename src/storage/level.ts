@@ -9,6 +9,12 @@
  * `sync: true` LevelDB write, atomically. While a write is in flight, further
  * saves accumulate in the next batch, written as soon as the current one is
  * durable — so one fsync serves every save that arrived meanwhile.
+ *
+ * A hard-state-only save with `sync: false` (a Ready that only moved the
+ * commit index) costs no write of its own: it resolves at once and its record
+ * joins the next batch (or the one already queued). A crash before that batch
+ * loses it, so a reopened member sees an older commit index — allowed: the
+ * commit index is not needed for safety and the leader re-sends it.
  */
 import { mkdir } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
@@ -93,6 +99,8 @@ export class LevelStorage implements Storage {
   private closed = false;
   private closing: Promise<void> | undefined = undefined;
   private failure: Error | undefined = undefined;
+  /** A deferred hard-state-only `sync: false` record, written with the next batch (see the module doc). */
+  private deferredHs: BatchOp | undefined = undefined;
   /** What open() read, served by the first load() if nothing was saved since. */
   private initial: PersistedState | undefined;
 
@@ -187,6 +195,18 @@ export class LevelStorage implements Storage {
     }
     this.applyToMirror(plan);
     this.initial = undefined;
+    if (request.sync === false && hsOp !== undefined && ops.length === 0) {
+      // Commit-index-only: no write of its own (module doc).
+      this.stats.saves++;
+      const q = this.next;
+      if (q === undefined) this.deferredHs = hsOp;
+      else if (q.hardStatePos >= 0) q.ops[q.hardStatePos] = hsOp;
+      else {
+        q.hardStatePos = q.ops.length;
+        q.ops.push(hsOp);
+      }
+      return Promise.resolve();
+    }
     const g = this.group();
     if (request.sync !== false || plan.entries.length > 0 || plan.snapshot !== undefined) g.sync = true;
     for (let i = 0; i < ops.length; i++) g.ops.push(ops[i] as BatchOp);
@@ -251,6 +271,12 @@ export class LevelStorage implements Storage {
       reject = rej;
     });
     const g: Group = { ops: [], hardStatePos: -1, sync: false, promise, resolve, reject };
+    const hs = this.deferredHs;
+    if (hs !== undefined) {
+      this.deferredHs = undefined;
+      g.hardStatePos = 0;
+      g.ops.push(hs);
+    }
     this.next = g;
     // Saves issued in the same turn join this batch; a batch created while a
     // write is in flight is written when that write completes.
@@ -312,6 +338,7 @@ export class LevelStorage implements Storage {
 
   /** Resolve once nothing is queued or in flight. */
   private async drain(): Promise<void> {
+    if (this.deferredHs !== undefined && this.failure === undefined) this.group();
     for (;;) {
       const g = this.next ?? this.writing;
       if (g === undefined) return;
