@@ -17,3 +17,4 @@ export * from './lease/index.ts';
 export * from './server/index.ts';
 export * from './check/index.ts';
 export * from './sim/index.ts';
+export * from './concurrency/index.ts';
