@@ -6,37 +6,59 @@ import { KvStore } from '../src/check/models/kv-store.ts';
 import { deepEqual, hashValue } from '../src/check/hash.ts';
 import { checkLinearizability, createKvModel, createRegisterModel, type Operation, type KvInput, type KvOutput } from '../src/check/index.ts';
 
-test('issue #7: KV store values are ropes that compare by content', () => {
+test('issue #7: KV store values are canonical ropes (one id per string, however built)', () => {
   const s = new KvStore();
-  const ab = s.append(s.append(KvStore.ROOT, 'a'), 'b');
-  const ab2 = s.append(KvStore.ROOT, 'ab');
-  assert.ok(s.spells(ab, 'ab') && s.spells(ab2, 'ab'));
+  const ab = s.appendText(s.appendText(KvStore.ROOT, 'a'), 'b');
+  const ab2 = s.value('ab');
+  assert.equal(ab, ab2, 'put "ab" and append "a" then "b" give the same value');
+  assert.ok(s.spells(ab, 'ab'));
   assert.ok(!s.spells(ab, 'ba') && !s.spells(ab, 'a') && !s.spells(ab, 'abc'));
   assert.ok(s.spells(KvStore.ROOT, ''));
   assert.equal(s.text(ab), 'ab');
-  // The same construction gives the same id (hash-consing).
-  assert.equal(s.append(s.append(KvStore.ROOT, 'a'), 'b'), ab);
-  assert.equal(s.append(ab, ''), ab);
+  assert.equal(s.appendText(s.appendText(KvStore.ROOT, 'a'), 'b'), ab);
+  assert.equal(s.appendText(ab, ''), ab);
+  assert.equal(s.appendText(s.value('a'), 'bc'), s.appendText(ab, 'c'));
+  assert.notEqual(s.value('abc'), s.value('acb'));
+  // Appending to "no value" starts from the empty string; NIL spells nothing.
+  assert.equal(s.appendText(KvStore.NIL, 'ab'), ab);
+  assert.ok(!s.spells(KvStore.NIL, ''));
+  assert.equal(s.expect(undefined), KvStore.NIL);
+  assert.equal(new KvStore('').expect(undefined), KvStore.NEVER);
+  // Many values built in different orders stay canonical.
+  const t = new KvStore();
+  const pieces = ['x', 'yz', 'x', '', 'zz', 'y'];
+  let v = KvStore.ROOT;
+  let text = '';
+  for (let i = 0; i < 2000; i++) {
+    const p = pieces[i % pieces.length] as string;
+    v = t.appendText(v, p);
+    text += p;
+    if (i % 97 === 0) assert.equal(t.value(text), v);
+  }
+  assert.equal(t.text(v), text);
 });
 
 test('issue #7: KV store maps are canonical whatever the order of writes', () => {
   const s = new KvStore();
   const [x, y, z] = [s.keyId('x'), s.keyId('y'), s.keyId('z')];
-  const v1 = s.append(KvStore.ROOT, '1');
-  const v2 = s.append(KvStore.ROOT, '2');
+  const v1 = s.value('1');
+  const v2 = s.value('2');
   const m1 = s.set(s.set(s.set(KvStore.EMPTY, x, v1), y, v2), z, v1);
   const m2 = s.set(s.set(s.set(KvStore.EMPTY, z, v1), x, v1), y, v2);
   assert.equal(m1, m2);
   assert.equal(s.lookup(m1, y), v2);
-  assert.equal(s.lookup(s.set(m1, y, -1), y), -1);
-  assert.equal(s.set(s.set(m1, y, -1), y, v2), m1);
+  assert.equal(s.lookup(s.set(m1, y, s.absent), y), s.absent);
+  assert.equal(s.set(s.set(m1, y, s.absent), y, v2), m1);
   assert.equal(s.set(m1, x, v1), m1, 'setting the same value changes nothing');
   assert.deepEqual([...s.entries(m1)].sort(), [
     ['x', '1'],
     ['y', '2'],
     ['z', '1'],
   ]);
-  assert.equal(s.set(KvStore.EMPTY, x, -1), KvStore.EMPTY);
+  assert.equal(s.set(KvStore.EMPTY, x, s.absent), KvStore.EMPTY);
+  // With an absent string, setting a key to it removes the key.
+  const e = new KvStore('');
+  assert.equal(e.set(KvStore.EMPTY, e.keyId('k'), e.value('')), KvStore.EMPTY);
 });
 
 test('issue #7: unpartitioned KV checks handle many keys', () => {

@@ -203,7 +203,7 @@ export function checkLinearizability<S, I, O>(
     : partitions.every((p) => p.result === 'linearizable')
       ? 'linearizable'
       : 'unknown';
-  const states = searches.reduce((sum, s) => sum + s.states.size, 0);
+  const states = searches.reduce((sum, s) => sum + s.stateCount, 0);
   const out: CheckResult<S> = { result, partitions, steps: budget.steps, states };
   if (counterexample.length > 0) out.counterexample = counterexample;
   return out;

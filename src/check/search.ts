@@ -26,7 +26,9 @@
 import type { Model, Operation } from './types.ts';
 import { ILLEGAL, StateTable, UNKNOWN } from './states.ts';
 import { VisitedSet, pairHash, zobrist } from './memo.ts';
-import { deepEqual, hashValue } from './hash.ts';
+import { deepEqual, hashValue, mix32 } from './hash.ts';
+import { compileOps, preservesState, stepValue, type CompiledOps } from './compiled.ts';
+import type { KvStore } from './models/kv-store.ts';
 
 /**
  * Transitions from the first states met are cached in a dense table (one
@@ -86,14 +88,47 @@ function findTwins<I, O>(inputs: readonly I[], outputs: readonly (O | undefined)
   return twin;
 }
 
+/** {@link findTwins} for compiled operations: twins have the same instruction, arguments and key. */
+function findCompiledTwins(c: CompiledOps, returns: Float64Array): Int32Array {
+  const { kind, a, b, key } = c;
+  const n = kind.length;
+  const twin = new Int32Array(n).fill(-1);
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const k = key === undefined ? 0 : (key[i] as number);
+    const h = mix32(((kind[i] as number) * 0x3b9aca07) ^ Math.imul(a[i] as number, 0x9e3779b1) ^ Math.imul(b[i] as number, 0x85ebca77) ^ Math.imul(k, 0xc2b2ae3d));
+    const group = groups.get(h);
+    if (group === undefined) {
+      groups.set(h, [i]);
+      continue;
+    }
+    for (let g = group.length - 1, looked = 0; g >= 0 && looked < 32; g--, looked++) {
+      const j = group[g] as number;
+      if ((returns[j] as number) <= (returns[i] as number) && kind[j] === kind[i] && a[j] === a[i] && b[j] === b[i] && (key === undefined || key[j] === key[i])) {
+        twin[i] = j;
+        break;
+      }
+    }
+    group.push(i);
+  }
+  return twin;
+}
+
 /** Resumable linearizability search over one partition's operations. */
 export class PartitionSearch<S, I, O> {
   /** `true` / `false` once decided; `undefined` while running. */
   result: boolean | undefined;
   /** Steps taken so far. */
   steps = 0;
-  /** Interned states (ids are what the search handles). */
-  readonly states: StateTable<S>;
+  /** Interned states (ids are what the search handles) — generic path only. */
+  private readonly states: StateTable<S> | undefined;
+  // Compiled instructions (built-in models), or undefined for the generic path.
+  private readonly compiled: CompiledOps | undefined;
+  private readonly kind: Uint8Array;
+  private readonly argA: Int32Array;
+  private readonly argB: Int32Array;
+  private readonly key: Int32Array | undefined;
+  private readonly store: KvStore | undefined;
 
   private readonly model: Model<S, I, O>;
   private readonly n: number;
@@ -147,19 +182,47 @@ export class PartitionSearch<S, I, O> {
     this.model = model;
     const n = ops.length;
     this.n = n;
-    this.states = new StateTable<S>(model as Model<S, unknown, unknown>);
-    this.state = this.states.intern(model.init());
 
     // Number operations by call time so linearized sets are compact windows.
     const byCall = Array.from(ops.keys()).sort(
       (a, b) => (ops[a] as Operation<I, O>).call - (ops[b] as Operation<I, O>).call || a - b,
     );
+    const sorted = byCall.map((i) => ops[i] as Operation<I, O>);
     this.original = Int32Array.from(byCall);
-    this.inputs = byCall.map((i) => (ops[i] as Operation<I, O>).input);
-    this.outputs = byCall.map((i) => (ops[i] as Operation<I, O>).output);
-    const calls = Float64Array.from(byCall, (i) => (ops[i] as Operation<I, O>).call);
-    const returns = Float64Array.from(byCall, (i) => (ops[i] as Operation<I, O>).return);
+    this.inputs = sorted.map((op) => op.input);
+    this.outputs = sorted.map((op) => op.output);
+    const calls = Float64Array.from(sorted, (op) => op.call);
+    const returns = Float64Array.from(sorted, (op) => op.return);
     this.pending = Uint8Array.from(returns, (r) => (r === Infinity ? 1 : 0));
+
+    const compiled = compileOps(model, sorted);
+    this.compiled = compiled;
+    if (compiled !== undefined) {
+      this.states = undefined;
+      this.state = compiled.init;
+      this.kind = compiled.kind;
+      this.argA = compiled.a;
+      this.argB = compiled.b;
+      this.key = compiled.key;
+      this.store = compiled.store;
+      this.twin = findCompiledTwins(compiled, returns);
+      const flags = Uint8Array.from(compiled.kind, (k) => (preservesState(k) ? 1 : 0));
+      this.readOnly = flags.includes(1) ? flags : undefined;
+    } else {
+      this.states = new StateTable<S>(model as Model<S, unknown, unknown>);
+      this.state = this.states.intern(model.init());
+      this.kind = new Uint8Array(0);
+      this.argA = new Int32Array(0);
+      this.argB = new Int32Array(0);
+      this.key = undefined;
+      this.store = undefined;
+      this.twin = findTwins(this.inputs, this.outputs, returns);
+      const readOnly = model.readOnly;
+      if (readOnly !== undefined) {
+        const flags = Uint8Array.from(sorted, (op) => (readOnly.call(model, op.input, op.output) ? 1 : 0));
+        this.readOnly = flags.includes(1) ? flags : undefined;
+      }
+    }
 
     const nodes = 2 * n + 2;
     this.next = new Int32Array(nodes);
@@ -186,19 +249,10 @@ export class PartitionSearch<S, I, O> {
       this.prev[node] = node - 1;
     }
 
-    this.twin = findTwins(this.inputs, this.outputs, returns);
-    const readOnly = model.readOnly;
-    if (readOnly !== undefined) {
-      const flags = Uint8Array.from(byCall, (i) => {
-        const op = ops[i] as Operation<I, O>;
-        return readOnly.call(model, op.input, op.output) ? 1 : 0;
-      });
-      this.readOnly = flags.includes(1) ? flags : undefined;
-    }
     this.zob = new Int32Array(n);
     for (let i = 0; i < n; i++) this.zob[i] = zobrist(i);
     this.bits = new Int32Array((n + 31) >>> 5);
-    this.visited = new VisitedSet(64);
+    this.visited = new VisitedSet(Math.min(1 << 16, 4 * n + 64));
     this.denseMax = Math.max(1, Math.min(DENSE_STATES, Math.floor(DENSE_ENTRIES / Math.max(1, n))));
     this.cand = new Int32Array(Math.max(16, 4 * n));
     this.frameOff = new Int32Array(n + 1);
@@ -211,15 +265,33 @@ export class PartitionSearch<S, I, O> {
     if (n > 0) this.pushFrame(0, this.state);
   }
 
-  /** Next state after `op` from `state` (or ILLEGAL), cached for the first states. */
+  /** Distinct model states met so far. */
+  get stateCount(): number {
+    return this.compiled !== undefined ? this.compiled.stateCount() : (this.states as StateTable<S>).size;
+  }
+
+  /** Next state after `op` from `state`, or ILLEGAL. */
+  private stepOp(state: number, op: number): number {
+    if (this.compiled === undefined) return this.transition(state, op);
+    const key = this.key;
+    if (key === undefined) return stepValue(this.kind[op] as number, this.argA[op] as number, this.argB[op] as number, state, this.store);
+    const store = this.store as KvStore;
+    const k = key[op] as number;
+    const cur = store.lookup(state, k);
+    const v = stepValue(this.kind[op] as number, this.argA[op] as number, this.argB[op] as number, cur, store);
+    return v < 0 ? ILLEGAL : v === cur ? state : store.set(state, k, v);
+  }
+
+  /** Generic path: next state after `op` from `state` (or ILLEGAL), cached for the first states. */
   private transition(state: number, op: number): number {
+    const states = this.states as StateTable<S>;
     if (state < this.denseStates) {
       const t = this.dense[state * this.n + op] as number;
       if (t !== UNKNOWN) return t;
     }
     if (state === this.lastState && op === this.lastOp) return this.lastTo;
-    const r = this.model.step(this.states.states[state] as S, this.inputs[op] as I, this.outputs[op]);
-    const to = r[0] ? this.states.intern(r[1]) : ILLEGAL;
+    const r = this.model.step(states.states[state] as S, this.inputs[op] as I, this.outputs[op]);
+    const to = r[0] ? states.intern(r[1]) : ILLEGAL;
     this.lastState = state;
     this.lastOp = op;
     this.lastTo = to;
@@ -266,7 +338,7 @@ export class PartitionSearch<S, I, O> {
         const t = twin[op] as number;
         if (t >= 0 && ((bits[t >>> 5] as number) & (1 << (t & 31))) === 0) continue;
         if (readOnly !== undefined && readOnly[op] === 1) {
-          if (this.transition(state, op) === ILLEGAL) continue;
+          if (this.stepOp(state, op) === ILLEGAL) continue;
           cand[off] = op;
           end = off + 1;
           pass = 2;
@@ -333,7 +405,7 @@ export class PartitionSearch<S, I, O> {
       const op = cand[(frameOff[depth] as number) + cur] as number;
       let to = state < denseStates ? (dense[state * n + op] as number) : UNKNOWN;
       if (to === UNKNOWN) {
-        to = this.transition(state, op);
+        to = this.stepOp(state, op);
         dense = this.dense;
         denseStates = this.denseStates;
       }

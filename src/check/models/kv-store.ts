@@ -3,17 +3,20 @@
  * typed arrays, so a state is a small integer and stepping allocates nothing
  * the garbage collector has to keep.
  *
- * - A value is a rope: (parent value, appended piece), the root being the
- *   empty string, each with its length and polynomial hash. `put v` is the
- *   rope (root, v); `append` adds one node.
- * - A map ("version") is a persistent list of (key id, value id) sorted by
- *   key id, newest key first (so adding a key is O(1); changing one costs its
- *   position), each cell hash-consed, so building the same list twice gives
- *   the same id.
- *
- * Equal ids mean equal contents. Equal contents built differently (`put "ab"`
- * versus appending "a" then "b") may get different ids: the checker then
- * merely merges fewer situations, it never merges unequal ones.
+ * - A value is a rope node (parent value + appended piece) with its length and
+ *   polynomial hash; the root is the empty string. Values are **canonical**:
+ *   each string has exactly one id, however it was built (`put "ab"` and
+ *   `append "a"` then `append "b"` give the same id), so comparing values is
+ *   comparing integers. Appending looks up (value, piece) in a cache first;
+ *   on a miss the new string's length and hash are computed from its parent's
+ *   in O(1) and looked up among the existing values (texts are compared only
+ *   when both match).
+ * - A map is a persistent list of (key id, value id) cells sorted by key id,
+ *   newest key first (adding a key is O(1); changing one costs its position),
+ *   each cell hash-consed, so equal maps have equal ids.
+ * - A missing key reads as {@link KvStore.absent}: the id of the store's
+ *   `absent` string, or the special value {@link KvStore.NIL} (distinct from
+ *   every string) when there is none. Setting a key to `absent` removes it.
  */
 import { mix32 } from '../hash.ts';
 
@@ -46,25 +49,26 @@ function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
+function hash3(a: number, b: number, c: number): number {
+  return mix32(Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77) ^ Math.imul(c + 0x165667b1, 0xc2b2ae3d));
+}
+
 /** Hash-consing of integer triples: each distinct (a, b, c) gets an id 0, 1, 2, … */
 class TripleTable {
-  a = new Int32Array(256);
-  b = new Int32Array(256);
-  c = new Int32Array(256);
+  a = new Int32Array(64);
+  b = new Int32Array(64);
+  c = new Int32Array(64);
   size = 0;
-  private slots = new Int32Array(512); // id + 1; 0 = empty
-  private mask = 511;
-
-  private static hash(a: number, b: number, c: number): number {
-    return mix32(Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77) ^ Math.imul(c + 0x165667b1, 0xc2b2ae3d));
-  }
+  private slots = new Int32Array(128); // id + 1; 0 = empty
+  private mask = 127;
 
   /** The id of (a, b, c), added if new. */
   intern(a: number, b: number, c: number): number {
     const mask = this.mask;
-    let i = TripleTable.hash(a, b, c) & mask;
+    const slots = this.slots;
+    let i = hash3(a, b, c) & mask;
     for (;;) {
-      const slot = this.slots[i] as number;
+      const slot = slots[i] as number;
       if (slot === 0) break;
       const id = slot - 1;
       if (this.a[id] === a && this.b[id] === b && this.c[id] === c) return id;
@@ -80,7 +84,7 @@ class TripleTable {
     this.a[id] = a;
     this.b[id] = b;
     this.c[id] = c;
-    this.slots[i] = id + 1;
+    slots[i] = id + 1;
     if (this.size * 2 > mask) this.rehash();
     return id;
   }
@@ -90,7 +94,7 @@ class TripleTable {
     const mask = size - 1;
     const slots = new Int32Array(size);
     for (let id = 0; id < this.size; id++) {
-      let i = TripleTable.hash(this.a[id] as number, this.b[id] as number, this.c[id] as number) & mask;
+      let i = hash3(this.a[id] as number, this.b[id] as number, this.c[id] as number) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = id + 1;
     }
@@ -99,30 +103,65 @@ class TripleTable {
   }
 }
 
-/** Values, maps and keys of one KV model. */
+/** Values, maps and keys of one KV model (or of one check). */
 export class KvStore {
   /** The empty string. */
   static readonly ROOT = 0;
+  /** "No value": what a missing key reads as when the store has no `absent` string. */
+  static readonly NIL = 1;
   /** The empty map. */
   static readonly EMPTY = 0;
+  /** An id no value has (an expectation nothing meets). */
+  static readonly NEVER = -3;
 
+  /** What a missing key reads as: {@link KvStore.NIL}, or the id of the `absent` string. */
+  readonly absent: number;
+  private readonly absentText: string | undefined;
+
+  // Pieces: the distinct strings appended, put or compared.
   private readonly pieceIds = new Map<string, number>();
   private readonly pieces: string[] = [];
   private pieceHash = new Int32Array(64);
   private piecePow = new Int32Array(64);
-  private readonly values = new TripleTable(); // (parent, piece, 0)
-  private valueHash = new Int32Array(256);
-  private valueLen = new Int32Array(256);
+  private pieceLen = new Int32Array(64);
+
+  // Values: rope nodes, canonical by content.
+  private parent = new Int32Array(256);
+  private piece = new Int32Array(256);
+  private len = new Int32Array(256);
+  private hash = new Int32Array(256);
+  private count = 0;
+  private canon = new Int32Array(512); // value id + 1, by (len, hash); 0 = empty
+  private canonMask = 511;
+  // Append cache: (value, piece) → value, 3 ints per slot (value + 1, piece, result).
+  private cache = new Int32Array(3 * 512);
+  private cacheMask = 511;
+  private cached = 0;
+
   private readonly maps = new TripleTable(); // (key id, value id, rest)
   private readonly keyIds = new Map<string, number>();
   private readonly keys: string[] = [];
-  private readonly stringHashes = new Map<string, number>();
   private lastKey = '';
   private lastKeyId = -1;
+  private scratch = new Int32Array(16);
 
-  constructor() {
-    this.values.intern(-1, -1, 0); // ROOT
+  /** `absent`: what a missing key reads as and appends start from (default: no value). */
+  constructor(absent?: string) {
+    this.node(-1, this.pieceId(''), 0, 0); // ROOT
+    this.node(-1, 0, -1, -1); // NIL (not in the canonical table)
     this.maps.intern(-1, -1, -1); // EMPTY
+    this.absentText = absent;
+    this.absent = absent === undefined ? KvStore.NIL : this.value(absent);
+  }
+
+  /** Number of distinct values so far (including the root and NIL). */
+  get values(): number {
+    return this.count;
+  }
+
+  /** Number of distinct maps so far. */
+  get mapCount(): number {
+    return this.maps.size;
   }
 
   /** Id of a key (registered on first sight). */
@@ -139,7 +178,8 @@ export class KvStore {
     return id;
   }
 
-  private piece(s: string): number {
+  /** Id of a piece (a string that can be appended). */
+  pieceId(s: string): number {
     let id = this.pieceIds.get(s);
     if (id === undefined) {
       id = this.pieces.length;
@@ -148,93 +188,199 @@ export class KvStore {
       if (id >= this.pieceHash.length) {
         this.pieceHash = grown(this.pieceHash, id * 2);
         this.piecePow = grown(this.piecePow, id * 2);
+        this.pieceLen = grown(this.pieceLen, id * 2);
       }
       this.pieceHash[id] = polyHash(s);
       this.piecePow[id] = polyPow(s.length);
+      this.pieceLen[id] = s.length;
     }
     return id;
   }
 
-  /** The value `parent + s`. */
-  append(parent: number, s: string): number {
-    if (s.length === 0) return parent;
-    const p = this.piece(s);
-    const before = this.values.size;
-    const id = this.values.intern(parent, p, 0);
-    if (id === before) {
-      if (id >= this.valueHash.length) {
-        this.valueHash = grown(this.valueHash, id * 2);
-        this.valueLen = grown(this.valueLen, id * 2);
+  private node(parent: number, piece: number, len: number, hash: number): number {
+    const id = this.count++;
+    if (id >= this.parent.length) {
+      const size = this.parent.length * 2;
+      this.parent = grown(this.parent, size);
+      this.piece = grown(this.piece, size);
+      this.len = grown(this.len, size);
+      this.hash = grown(this.hash, size);
+    }
+    this.parent[id] = parent;
+    this.piece[id] = piece;
+    this.len[id] = len;
+    this.hash[id] = hash;
+    return id;
+  }
+
+  /** Slot of the canonical table where a value of (len, hash) equal to `text()` is, or the empty slot to put it. */
+  private findCanon(len: number, hash: number, text: () => string): number {
+    const canon = this.canon;
+    const mask = this.canonMask;
+    let i = mix32(hash ^ Math.imul(len, 0x9e3779b1)) & mask;
+    let want: string | undefined;
+    for (;;) {
+      const slot = canon[i] as number;
+      if (slot === 0) return i;
+      const id = slot - 1;
+      if (this.len[id] === len && this.hash[id] === hash) {
+        want ??= text();
+        if (this.text(id) === want) return i;
       }
-      this.valueHash[id] = (Math.imul(this.valueHash[parent] as number, this.piecePow[p] as number) + (this.pieceHash[p] as number)) & MASK;
-      this.valueLen[id] = (this.valueLen[parent] as number) + s.length;
+      i = (i + 1) & mask;
     }
+  }
+
+  private addCanon(slot: number, id: number): void {
+    this.canon[slot] = id + 1;
+    if (this.count * 2 > this.canonMask) {
+      const size = this.canon.length * 2;
+      const mask = size - 1;
+      const canon = new Int32Array(size);
+      for (const s of this.canon) {
+        if (s === 0) continue;
+        let i = mix32((this.hash[s - 1] as number) ^ Math.imul(this.len[s - 1] as number, 0x9e3779b1)) & mask;
+        while (canon[i] !== 0) i = (i + 1) & mask;
+        canon[i] = s;
+      }
+      this.canon = canon;
+      this.canonMask = mask;
+    }
+  }
+
+  /** The id of string `s` (added if new). */
+  value(s: string): number {
+    if (s.length === 0) return KvStore.ROOT;
+    const p = this.pieceId(s);
+    const len = this.pieceLen[p] as number;
+    const hash = this.pieceHash[p] as number;
+    const slot = this.findCanon(len, hash, () => s);
+    const found = this.canon[slot] as number;
+    if (found !== 0) return found - 1;
+    const id = this.node(KvStore.ROOT, p, len, hash);
+    this.addCanon(slot, id);
     return id;
   }
 
-  /** Does value `v` spell `s`? (Length and hash first; then the pieces, without building strings.) */
+  /** The id of string `s` if some value spells it, else -1 (adds nothing). */
+  find(s: string): number {
+    if (s.length === 0) return KvStore.ROOT;
+    const slot = this.findCanon(s.length, polyHash(s), () => s);
+    return (this.canon[slot] as number) - 1;
+  }
+
+  /** What an expectation means: `undefined` → the absent value if it is NIL, else {@link KvStore.NEVER}; a string → its id. */
+  expect(s: string | undefined): number {
+    if (s === undefined) return this.absentText === undefined ? KvStore.NIL : KvStore.NEVER;
+    return this.value(s);
+  }
+
+  /** The value `v + piece` (appending to NIL starts from the empty string). */
+  append(v: number, piece: number): number {
+    if (v === KvStore.NIL) v = KvStore.ROOT;
+    const plen = this.pieceLen[piece] as number;
+    if (plen === 0) return v;
+    const cache = this.cache;
+    const mask = this.cacheMask;
+    let i = hash3(v, piece, 0) & mask;
+    for (;;) {
+      const at = 3 * i;
+      const k = cache[at] as number;
+      if (k === 0) break;
+      if (k === v + 1 && cache[at + 1] === piece) return cache[at + 2] as number;
+      i = (i + 1) & mask;
+    }
+    const len = (this.len[v] as number) + plen;
+    const hash = (Math.imul(this.hash[v] as number, this.piecePow[piece] as number) + (this.pieceHash[piece] as number)) & MASK;
+    const slot = this.findCanon(len, hash, () => this.text(v) + (this.pieces[piece] as string));
+    let id = (this.canon[slot] as number) - 1;
+    if (id < 0) {
+      id = this.node(v, piece, len, hash);
+      this.addCanon(slot, id);
+    }
+    const at = 3 * i;
+    cache[at] = v + 1;
+    cache[at + 1] = piece;
+    cache[at + 2] = id;
+    if (++this.cached * 2 > mask) this.growCache();
+    return id;
+  }
+
+  /** The value `v + s`. */
+  appendText(v: number, s: string): number {
+    return this.append(v, this.pieceId(s));
+  }
+
+  private growCache(): void {
+    const old = this.cache;
+    const size = (this.cacheMask + 1) * 2;
+    const mask = size - 1;
+    const cache = new Int32Array(3 * size);
+    for (let at = 0; at < old.length; at += 3) {
+      const k = old[at] as number;
+      if (k === 0) continue;
+      let i = hash3(k - 1, old[at + 1] as number, 0) & mask;
+      while (cache[3 * i] !== 0) i = (i + 1) & mask;
+      cache[3 * i] = k;
+      cache[3 * i + 1] = old[at + 1] as number;
+      cache[3 * i + 2] = old[at + 2] as number;
+    }
+    this.cache = cache;
+    this.cacheMask = mask;
+  }
+
+  /** Does value `v` spell `s`? */
   spells(v: number, s: string): boolean {
-    if (this.valueLen[v] !== s.length) return false;
-    let h = this.stringHashes.get(s);
-    if (h === undefined) {
-      h = polyHash(s);
-      this.stringHashes.set(s, h);
-    }
-    if (this.valueHash[v] !== h) return false;
-    let end = s.length;
-    const { a: parent, b: piece } = this.values;
-    while (v !== KvStore.ROOT) {
-      const p = this.pieces[piece[v] as number] as string;
-      end -= p.length;
-      if (!s.startsWith(p, end)) return false;
-      v = parent[v] as number;
-    }
-    return end === 0;
+    return v !== KvStore.NIL && v === this.find(s);
   }
 
-  /** The text of value `v`. */
+  /** The text of value `v` (NIL, which no map holds, gives `''`). */
   text(v: number): string {
+    if (v === KvStore.NIL) return '';
     const parts: string[] = [];
-    const { a: parent, b: piece } = this.values;
     while (v !== KvStore.ROOT) {
-      parts.push(this.pieces[piece[v] as number] as string);
-      v = parent[v] as number;
+      parts.push(this.pieces[this.piece[v] as number] as string);
+      v = this.parent[v] as number;
     }
-    return parts.reverse().join('');
+    return parts.length === 1 ? (parts[0] as string) : parts.reverse().join('');
   }
 
-  /** Value id of key id `k` in map `m`, or -1. */
+  /** Value id of key id `k` in map `m`, or {@link absent}. */
   lookup(m: number, k: number): number {
     const { a: key, b: value, c: rest } = this.maps;
     while (m !== KvStore.EMPTY) {
       const mk = key[m] as number;
       if (mk === k) return value[m] as number;
-      if (mk < k) return -1;
+      if (mk < k) return this.absent;
       m = rest[m] as number;
     }
-    return -1;
+    return this.absent;
   }
 
-  /** Map `m` with key id `k` set to value `v` (or removed when `v` is -1). */
+  /** Map `m` with key id `k` set to value `v` (removed when `v` is {@link absent}). */
   set(m: number, k: number, v: number): number {
+    const maps = this.maps;
     // Walk to the cell for k (cells before it are copied onto the new tail).
-    const before: number[] = [];
+    let depth = 0;
     let cell = m;
-    while (cell !== KvStore.EMPTY && (this.maps.a[cell] as number) > k) {
-      before.push(cell);
-      cell = this.maps.c[cell] as number;
+    while (cell !== KvStore.EMPTY && (maps.a[cell] as number) > k) {
+      if (depth === this.scratch.length) this.scratch = grown(this.scratch, depth * 2);
+      this.scratch[depth++] = cell;
+      cell = maps.c[cell] as number;
     }
+    const remove = v === this.absent;
     let tail: number;
-    if (cell !== KvStore.EMPTY && this.maps.a[cell] === k) {
-      if (v >= 0 && this.maps.b[cell] === v) return m;
-      tail = v < 0 ? (this.maps.c[cell] as number) : this.maps.intern(k, v, this.maps.c[cell] as number);
+    if (cell !== KvStore.EMPTY && maps.a[cell] === k) {
+      if (!remove && maps.b[cell] === v) return m;
+      tail = remove ? (maps.c[cell] as number) : maps.intern(k, v, maps.c[cell] as number);
     } else {
-      if (v < 0) return m;
-      tail = this.maps.intern(k, v, cell);
+      if (remove) return m;
+      tail = maps.intern(k, v, cell);
     }
-    for (let i = before.length - 1; i >= 0; i--) {
-      const b = before[i] as number;
-      tail = this.maps.intern(this.maps.a[b] as number, this.maps.b[b] as number, tail);
+    const scratch = this.scratch;
+    for (let i = depth - 1; i >= 0; i--) {
+      const b = scratch[i] as number;
+      tail = maps.intern(maps.a[b] as number, maps.b[b] as number, tail);
     }
     return tail;
   }

@@ -7,6 +7,7 @@
  */
 import type { Model, Operation } from '../types.ts';
 import { KvStore } from './kv-store.ts';
+import { K_APPEND, K_CAS, K_CAS_ANY, K_NOP, K_NOT, K_READ, K_TAKE, K_WRITE, OpsBuilder, registerCompiler, type CompiledOps } from '../compiled.ts';
 
 /** What a client asks the store. */
 export type KvInput =
@@ -63,38 +64,25 @@ export interface KvModel extends Model<KvState, KvInput, KvOutput> {
 /** Build a key-value model (partitioned by key). */
 export function createKvModel(options: KvModelOptions = {}): KvModel {
   const absent = options.absent;
-  const store = new KvStore();
-  /** Does a key holding value `v` (-1: absent) read as `expected`? */
-  const reads = (v: number, expected: string | undefined): boolean => {
-    if (v < 0) return expected === absent;
-    return expected !== undefined && store.spells(v, expected);
-  };
-  /** Set key `k` to value `v`, normalising the absent value away. */
-  const write = (m: number, k: number, v: number): number =>
-    store.set(m, k, absent !== undefined && store.spells(v, absent) ? -1 : v);
+  const store = new KvStore(absent);
   const show = (v: string | undefined): string => (v === undefined ? 'nil' : JSON.stringify(v));
-  return {
+  const model: KvModel = {
     init: () => KvStore.EMPTY,
     step(state, input, output) {
       const k = store.keyId(input.key);
       const current = store.lookup(state, k);
       switch (input.type) {
         case 'get':
-          return [output === undefined || reads(current, output.value), state];
+          return [output === undefined || current === store.expect(output.value), state];
         case 'put':
-          return [true, write(state, k, store.append(KvStore.ROOT, input.value))];
-        case 'append': {
-          const base = current >= 0 ? current : store.append(KvStore.ROOT, absent ?? '');
-          return [true, write(state, k, store.append(base, input.value))];
-        }
+          return [true, store.set(state, k, store.value(input.value))];
+        case 'append':
+          return [true, store.set(state, k, store.appendText(current, input.value))];
         case 'delete':
-          return [output?.ok === undefined || output.ok === current >= 0, store.set(state, k, -1)];
+          return [output?.ok === undefined || output.ok === (current !== store.absent), store.set(state, k, store.absent)];
         case 'cas': {
-          const swaps = reads(current, input.expected);
-          return [
-            output?.ok === undefined || output.ok === swaps,
-            swaps ? write(state, k, store.append(KvStore.ROOT, input.value)) : state,
-          ];
+          const swaps = current === store.expect(input.expected);
+          return [output?.ok === undefined || output.ok === swaps, swaps ? store.set(state, k, store.value(input.value)) : state];
         }
       }
     },
@@ -124,6 +112,56 @@ export function createKvModel(options: KvModelOptions = {}): KvModel {
     },
     entries: (state) => store.entries(state),
   };
+  registerCompiler(model, (ops) => compileKv(ops as readonly Operation<KvInput, KvOutput>[], absent));
+  return model;
+}
+
+/**
+ * KV operations as instructions (see `compiled.ts`) over a fresh store: when
+ * every operation has the same key (a partition) the state is that key's value
+ * id; otherwise it is a map id and each instruction acts on its key's value.
+ */
+function compileKv(ops: readonly Operation<KvInput, KvOutput>[], absent: string | undefined): CompiledOps | undefined {
+  const store = new KvStore(absent);
+  const n = ops.length;
+  const out = new OpsBuilder(n);
+  const keys = new Int32Array(n);
+  let single = true;
+  for (let i = 0; i < n; i++) {
+    const { input, output } = ops[i] as Operation<KvInput, KvOutput>;
+    keys[i] = store.keyId(input.key);
+    if (keys[i] !== keys[0]) single = false;
+    switch (input.type) {
+      case 'get':
+        if (output === undefined) out.set(i, K_NOP);
+        else out.set(i, K_READ, store.expect(output.value));
+        break;
+      case 'put':
+        out.set(i, K_WRITE, store.value(input.value));
+        break;
+      case 'append':
+        out.set(i, K_APPEND, store.pieceId(input.value));
+        break;
+      case 'delete': {
+        const ok = output?.ok;
+        out.set(i, ok === undefined ? K_WRITE : ok ? K_TAKE : K_READ, store.absent);
+        break;
+      }
+      case 'cas': {
+        const ok = output?.ok;
+        const e = store.expect(input.expected);
+        if (ok === undefined) out.set(i, K_CAS_ANY, e, store.value(input.value));
+        else if (ok) out.set(i, K_CAS, e, store.value(input.value));
+        else out.set(i, K_NOT, e);
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  return single
+    ? { kind: out.kind, a: out.a, b: out.b, key: undefined, init: store.absent, store, stateCount: () => store.values }
+    : { kind: out.kind, a: out.a, b: out.b, key: keys, init: KvStore.EMPTY, store, stateCount: () => store.mapCount };
 }
 
 /** The KV model where an absent key reads as `undefined` (etcd semantics). */

@@ -2,7 +2,8 @@
  * A single read/write/compare-and-set register (Porcupine's etcd model).
  * The register starts with no value; values are primitives compared with `===`.
  */
-import type { Model } from '../types.ts';
+import type { Model, Operation } from '../types.ts';
+import { K_CAS, K_CAS_ANY, K_NOP, K_NOT, K_READ, K_WRITE, OpsBuilder, registerCompiler, type CompiledOps } from '../compiled.ts';
 
 /** A register value, which may be any primitive (compared with `===`). */
 export type RegisterValue = string | number | bigint | boolean;
@@ -32,7 +33,7 @@ export function createRegisterModel<V extends RegisterValue = number>(): Model<
   RegisterInput<V>,
   RegisterOutput<V>
 > {
-  return {
+  const model: Model<V | undefined, RegisterInput<V>, RegisterOutput<V>> = {
     init: () => undefined,
     step(state, input, output) {
       switch (input.type) {
@@ -63,6 +64,54 @@ export function createRegisterModel<V extends RegisterValue = number>(): Model<
     },
     describeState: (state) => (state === undefined ? 'nil' : String(state)),
   };
+  registerCompiler(model, (ops) => compileRegister(ops as readonly Operation<RegisterInput<V>, RegisterOutput<V>>[]));
+  return model;
+}
+
+/** Value ids: 0 is "no value", 1 is NaN (equal to nothing, so no read or CAS can match it). */
+const NO_VALUE = 0;
+const NAN = 1;
+const NEVER = -3;
+
+/** Register operations as instructions over value ids (see `compiled.ts`). */
+function compileRegister<V extends RegisterValue>(ops: readonly Operation<RegisterInput<V>, RegisterOutput<V>>[]): CompiledOps | undefined {
+  const ids = new Map<unknown, number>([[undefined, NO_VALUE]]);
+  let next = 2;
+  /** Id of a value a write stores. */
+  const store = (v: unknown): number => {
+    if (v !== v) return NAN;
+    let id = ids.get(v);
+    if (id === undefined) ids.set(v, (id = next++));
+    return id;
+  };
+  /** Id a state must have to equal `v` (=== semantics: nothing equals NaN). */
+  const expect = (v: unknown): number => (v !== v ? NEVER : store(v));
+  const out = new OpsBuilder(ops.length);
+  for (let i = 0; i < ops.length; i++) {
+    const { input, output } = ops[i] as Operation<RegisterInput<V>, RegisterOutput<V>>;
+    switch (input.type) {
+      case 'read':
+        if (output === undefined) out.set(i, K_NOP);
+        else out.set(i, K_READ, expect(output.value));
+        break;
+      case 'write':
+        out.set(i, K_WRITE, store(input.value));
+        break;
+      case 'cas': {
+        // A CAS never swaps on an empty register.
+        const e = input.expected === undefined ? NEVER : expect(input.expected);
+        const ok = output === undefined ? undefined : output.ok;
+        if (ok === undefined) out.set(i, K_CAS_ANY, e, store(input.value));
+        else if (ok) out.set(i, K_CAS, e, store(input.value));
+        else out.set(i, K_NOT, e);
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  const values = next;
+  return { kind: out.kind, a: out.a, b: out.b, key: undefined, init: NO_VALUE, store: undefined, stateCount: () => values };
 }
 
 /** The register model over numbers (as in Jepsen's etcd tests). */
