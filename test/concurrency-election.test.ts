@@ -1,51 +1,16 @@
 // Election (R8.3) on a 3-member LocalCluster: candidates on different
 // members, failover when the leader's session closes or expires, and
 // observe() seeing each leader and each proclaimed value.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalCluster } from '../src/server/index.ts';
 import { isStrataError } from '../src/errors.ts';
 import { Election, Session } from '../src/concurrency/index.ts';
 import type { LeaderObservation } from '../src/concurrency/index.ts';
+import { TEST_TIMEOUT_MS, sleep, text, track, until, useCluster } from './concurrency-harness.ts';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function track<T>(p: Promise<T>): { done: boolean; error: unknown; p: Promise<T> } {
-  const t = { done: false, error: undefined as unknown, p };
-  p.then(
-    () => {
-      t.done = true;
-    },
-    (err: unknown) => {
-      t.done = true;
-      t.error = err;
-    },
-  );
-  return t;
-}
-
-/** A hung wait fails its test instead of stalling the run. */
-const TEST_TIMEOUT_MS = 30_000;
-
-let cluster: LocalCluster;
-before(async () => {
-  cluster = await LocalCluster.start({ size: 3, tickMs: 10 });
-});
-after(async () => {
-  await cluster.close();
-});
-
-const member = (i: number) => cluster.nodes[i % cluster.nodes.length]!;
-const candidates = async (pfx: string): Promise<number> => (await member(0).get(`${pfx}/`, { prefix: true, countOnly: true })).count;
+const h = useCluster();
+const { member } = h;
+const candidates = (pfx: string): Promise<number> => h.countPrefix(`${pfx}/`);
 
 test('R8.3 election: one leader at a time, failover on session close and resign, observe() sees each leader and proclamation', { timeout: TEST_TIMEOUT_MS }, async () => {
   await assert.rejects(Election.observer(member(0), '/el').leader(), (err) => isStrataError(err, 'ErrElectionNoLeader'));
@@ -141,15 +106,15 @@ test('R8.3 an aborted campaign rejects with ErrAborted and withdraws the candida
 });
 
 test('R8.3 failover when the member hosting the leader crashes: its session lapses and the next candidate wins', { timeout: TEST_TIMEOUT_MS }, async () => {
-  const victim = cluster.node('node-3');
-  const survivor = cluster.node('node-1');
+  const victim = h.cluster.node('node-3');
+  const survivor = h.cluster.node('node-1');
   const s1 = await Session.create(victim, { ttl: 1 });
   const s2 = await Session.create(survivor, { ttl: 1 });
   await new Election(s1, '/el4').campaign('on-node-3');
   const next = new Election(s2, '/el4');
   const c = track(next.campaign('on-node-1'));
   await until(async () => (await survivor.get('/el4/', { prefix: true, countOnly: true })).count === 2, 'second candidate');
-  await cluster.kill('node-3'); // keep-alives from node-3 stop; only the lease's expiry can end its leadership
+  await h.cluster.kill('node-3'); // keep-alives from node-3 stop; only the lease's expiry can end its leadership
   await s1.done;
   await c.p;
   assert.equal(c.error, undefined);

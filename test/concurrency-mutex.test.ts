@@ -1,52 +1,16 @@
 // Session (R8.1), Mutex (R8.2) and RWMutex (R8.9) on a 3-member LocalCluster,
 // with clients talking to different members.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalCluster } from '../src/server/index.ts';
 import { isStrataError } from '../src/errors.ts';
 import { Mutex, RWMutex, Session, DEFAULT_SESSION_TTL } from '../src/concurrency/index.ts';
 import type { KVClient } from '../src/concurrency/index.ts';
 import { SeededRandom } from '../src/util/rng.ts';
+import { TEST_TIMEOUT_MS, sleep, text, track, until, useCluster } from './concurrency-harness.ts';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** Settles `p` into a flag, so a test can check that a wait is still pending. */
-function track<T>(p: Promise<T>): { done: boolean; error: unknown; p: Promise<T> } {
-  const t = { done: false, error: undefined as unknown, p };
-  p.then(
-    () => {
-      t.done = true;
-    },
-    (err: unknown) => {
-      t.done = true;
-      t.error = err;
-    },
-  );
-  return t;
-}
-
-/** A hung wait fails its test instead of stalling the run. */
-const TEST_TIMEOUT_MS = 30_000;
-
-let cluster: LocalCluster;
-before(async () => {
-  cluster = await LocalCluster.start({ size: 3, tickMs: 10 });
-});
-after(async () => {
-  await cluster.close();
-});
-
-const member = (i: number) => cluster.nodes[i % cluster.nodes.length]!;
-const keysUnder = async (pfx: string): Promise<number> => (await member(0).get(`${pfx}/`, { prefix: true, countOnly: true })).count;
+const h = useCluster();
+const { member } = h;
+const keysUnder = (pfx: string): Promise<number> => h.countPrefix(`${pfx}/`);
 
 test('R8.1 session: default TTL 60 s, keep-alive renews, close() revokes the lease and fires done', { timeout: TEST_TIMEOUT_MS }, async () => {
   const s = await Session.create(member(0));

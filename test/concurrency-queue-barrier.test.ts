@@ -1,49 +1,14 @@
 // Barrier (R8.5), DoubleBarrier (R8.6), Queue (R8.7) and PriorityQueue (R8.8)
 // on a 3-member LocalCluster, with clients on different members.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalCluster } from '../src/server/index.ts';
 import { isStrataError } from '../src/errors.ts';
 import { Barrier, DoubleBarrier, PriorityQueue, Queue, Session } from '../src/concurrency/index.ts';
+import { TEST_TIMEOUT_MS, sleep, track, until, useCluster } from './concurrency-harness.ts';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function track<T>(p: Promise<T>): { done: boolean; error: unknown; value: T | undefined; p: Promise<T> } {
-  const t = { done: false, error: undefined as unknown, value: undefined as T | undefined, p };
-  p.then(
-    (v) => {
-      t.done = true;
-      t.value = v;
-    },
-    (err: unknown) => {
-      t.done = true;
-      t.error = err;
-    },
-  );
-  return t;
-}
-
-/** A hung wait fails its test instead of stalling the run. */
-const TEST_TIMEOUT_MS = 30_000;
-
-let cluster: LocalCluster;
-before(async () => {
-  cluster = await LocalCluster.start({ size: 3, tickMs: 10 });
-});
-after(async () => {
-  await cluster.close();
-});
-
-const member = (i: number) => cluster.nodes[i % cluster.nodes.length]!;
-const count = async (pfx: string): Promise<number> => (await member(0).get(pfx, { prefix: true, countOnly: true })).count;
+const h = useCluster();
+const { member } = h;
+const count = h.countPrefix;
 
 test('R8.5 barrier: hold/ErrKeyExists, wait blocks until release, wait on a lowered barrier returns at once', { timeout: TEST_TIMEOUT_MS }, async () => {
   const b0 = new Barrier(member(0), '/bar');

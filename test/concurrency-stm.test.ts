@@ -1,27 +1,14 @@
 // STM (R8.4) on a 3-member LocalCluster: conflict retries, what each
 // isolation level checks, and a randomised bank-transfer run whose total
 // must be preserved (serializable results under contention).
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalCluster } from '../src/server/index.ts';
 import { runSTM } from '../src/concurrency/index.ts';
 import type { Isolation } from '../src/concurrency/index.ts';
 import { SeededRandom } from '../src/util/rng.ts';
+import { TEST_TIMEOUT_MS, text, useCluster } from './concurrency-harness.ts';
 
-const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
-
-/** A hung wait fails its test instead of stalling the run. */
-const TEST_TIMEOUT_MS = 30_000;
-
-let cluster: LocalCluster;
-before(async () => {
-  cluster = await LocalCluster.start({ size: 3, tickMs: 10 });
-});
-after(async () => {
-  await cluster.close();
-});
-
-const member = (i: number) => cluster.nodes[i % cluster.nodes.length]!;
+const { member } = useCluster();
 const value = async (key: string): Promise<string> => text((await member(0).get(key)).kvs[0]?.value);
 
 test('R8.4 reads of keys written in the same attempt return the buffered value; writes apply atomically', { timeout: TEST_TIMEOUT_MS }, async () => {
