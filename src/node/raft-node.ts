@@ -22,7 +22,7 @@ import { isStrataError, strataError } from '../errors.ts';
 import { LogStore, bootstrapSnapshot } from '../raft/log-store.ts';
 import { RawNode } from '../raft/rawnode.ts';
 import type { RaftStatus } from '../raft/rawnode.ts';
-import { ConfChangeTransition, ConfChangeType, EntryType, StateRole } from '../raft/types.ts';
+import { ConfChangeTransition, ConfChangeType, EntryType, MessageType, StateRole } from '../raft/types.ts';
 import type {
   ConfChange,
   ConfChangeSingle,
@@ -87,6 +87,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
 
   private inbox: Array<() => void> = [];
   private inReady = false;
+  private forwardQueued = false;
   private running = false;
   private loopPromise: Promise<void> = Promise.resolve();
   private tickTimer: TimerHandle | undefined;
@@ -194,6 +195,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     const p = this.newProposal(options.signal);
     if (p.d.settled) return p.d.promise as Promise<ProposeResult<Result>>;
     this.props.buffer(p, wrap(this.id, this.nonce, p.seq, data));
+    if (this.inReady) this.scheduleForward();
     this.kick();
     return p.d.promise as Promise<ProposeResult<Result>>;
   }
@@ -427,6 +429,30 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     return p.d.promise.then((r) => r.result as ConfState);
   }
 
+  /**
+   * While a Ready is being handled (the core cannot be stepped), a follower
+   * that knows its leader forwards buffered proposals itself, as the core
+   * would: one MsgProp (term 0, carrying no promise) with the enveloped
+   * entries. Batched per microtask; the tracker then expects them in the log
+   * by their deadline, exactly as after `proposeBatch`.
+   */
+  private scheduleForward(): void {
+    if (this.forwardQueued) return;
+    this.forwardQueued = true;
+    queueMicrotask(() => {
+      this.forwardQueued = false;
+      const lead = this.leader;
+      if (!this.inReady || this.stopped || this.role !== StateRole.Follower || lead === 0 || lead === this.id) return;
+      if (!this.props.hasBuffered) return;
+      this.props.flush((data) => {
+        const entries: Entry[] = data.map((d) => ({ term: 0, index: 0, type: EntryType.Normal, data: d }));
+        this.transport.send([
+          { type: MessageType.MsgProp, from: this.id, to: lead, term: 0, logTerm: 0, index: 0, entries, commit: 0, reject: false, rejectHint: 0 },
+        ]);
+      });
+    });
+  }
+
   /** Run `op` against the core now, or after the outstanding Ready when one is being handled. */
   private submit(op: () => void): void {
     if (this.stopped || this.raw === undefined) return;
@@ -503,9 +529,22 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     // A leader may replicate in parallel with its own write (etcd does): its
     // messages carry no vote or term change, and a commit index that depends on
     // these entries can only go out in a later Ready, after this write is durable.
+    // Any member may forward proposals and read requests at once: they carry
+    // no term (term 0, local at the leader), vote or log promise.
     const early =
       this.role === StateRole.Leader && rd.messages.length > 0 && (rd.hardState === undefined || rd.hardState.term === this.term);
+    let late: readonly Message[] = rd.messages;
     if (early) this.sendMessages(raw, rd.messages);
+    else if (rd.messages.length > 0) {
+      const now: Message[] = [];
+      const rest: Message[] = [];
+      for (const m of rd.messages) {
+        if (m.term === 0 && (m.type === MessageType.MsgProp || m.type === MessageType.MsgReadIndex)) now.push(m);
+        else rest.push(m);
+      }
+      late = rest;
+      if (now.length > 0) this.transport.send(now);
+    }
     if (rd.hardState !== undefined || rd.entries.length > 0 || snap !== undefined) {
       await this.storage.save({
         ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
@@ -523,7 +562,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       this.observer?.persisted?.(this.id, rd.hardState, rd.entries, snap);
       if (rd.entries.length > 0) this.props.noteEntries(rd.entries);
     }
-    if (!early && rd.messages.length > 0) this.sendMessages(raw, rd.messages);
+    if (!early && late.length > 0) this.sendMessages(raw, late);
     if (snap !== undefined && snap.metadata.index > this.applied) await this.installSnapshot(snap);
     if (rd.committedEntries.length > 0) await this.applyCommitted(rd.committedEntries);
     if (rd.readStates.length > 0 && this.reads.onReadStates(rd.readStates)) {
