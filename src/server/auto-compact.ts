@@ -6,14 +6,13 @@
  * steady write load.
  */
 import { isStrataError } from '../errors.ts';
-import type { TimerHandle } from '../util/clock.ts';
 import { log } from '../util/log.ts';
 import type { ServerCore } from './core.ts';
+import { PeriodicTimer } from './periodic.ts';
 
 /** Runs auto-compaction for one member (acts only while it leads). */
 export class AutoCompactor {
-  private timer: TimerHandle | undefined;
-  private stopped = false;
+  private readonly timer: PeriodicTimer;
   private inFlight = false;
 
   constructor(
@@ -22,27 +21,18 @@ export class AutoCompactor {
     private readonly retention: number,
     /** How often to check, in ms. */
     private readonly intervalMs: number,
-  ) {}
+  ) {
+    this.timer = new PeriodicTimer(core.clock, this.intervalMs, () => this.check());
+  }
 
   /** Start checking. */
   start(): void {
-    this.arm();
+    this.timer.start();
   }
 
   /** Stop checking. */
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) this.core.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private arm(): void {
-    if (this.stopped) return;
-    this.timer = this.core.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.check();
-      this.arm();
-    }, this.intervalMs);
+    this.timer.stop();
   }
 
   /** One check (exposed for tests). */

@@ -4,45 +4,35 @@
  * enabled, propose remaining-TTL checkpoints every interval. Followers do
  * nothing here: their lessor is not primary.
  */
-import type { TimerHandle } from '../util/clock.ts';
 import { log } from '../util/log.ts';
 import type { ServerCore } from './core.ts';
+import { PeriodicTimer } from './periodic.ts';
 
 /** How often the leader looks for expired leases (R7.6). */
 export const EXPIRY_CHECK_MS = 500;
 
 /** Runs the leader's lease timers for one member. */
 export class LeaseExpiry {
-  private timer: TimerHandle | undefined;
+  private readonly timer: PeriodicTimer;
   private lastCheckpoint = 0;
-  private stopped = false;
 
   constructor(
     private readonly core: ServerCore,
     /** Checkpoint interval in ms; 0 disables checkpoints (etcd's default). */
     private readonly checkpointIntervalMs: number,
-  ) {}
+  ) {
+    this.timer = new PeriodicTimer(core.clock, EXPIRY_CHECK_MS, () => this.check());
+  }
 
   /** Start the timer. */
   start(): void {
     this.lastCheckpoint = this.core.clock.now();
-    this.arm();
+    this.timer.start();
   }
 
   /** Stop the timer. */
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== undefined) this.core.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private arm(): void {
-    if (this.stopped) return;
-    this.timer = this.core.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.check();
-      this.arm();
-    }, EXPIRY_CHECK_MS);
+    this.timer.stop();
   }
 
   /** One pass (exposed for tests). */
