@@ -11,13 +11,21 @@ import { percentile, printTable, progress, writeResults, type Row } from './lib.
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 
+/** What one {@link drive} measured: ops done, each op's latency (ms), elapsed seconds, CPU µs per op. */
+interface Driven {
+  ops: number;
+  lat: number[];
+  secs: number;
+  cpuUs: number;
+}
+
 /**
  * Closed-loop driver: `conc` callers, each issuing its next op when the last
  * one finished. Also reports process CPU time (main thread + LevelDB's I/O
  * threads, user + system) per op: on a shared machine it varies less than
  * throughput does.
  */
-async function drive(conc: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<{ ops: number; lat: number[]; secs: number; cpuUs: number }> {
+async function drive(conc: number, seconds: number, op: (i: number) => Promise<unknown>): Promise<Driven> {
   const lat: number[] = [];
   let next = 0;
   const cpu0 = process.cpuUsage();
@@ -37,8 +45,22 @@ async function drive(conc: number, seconds: number, op: (i: number) => Promise<u
   return { ops: lat.length, lat, secs: (performance.now() - t0) / 1000, cpuUs: (cpu.user + cpu.system) / Math.max(1, lat.length) };
 }
 
+/** One table row from a {@link drive} result. */
+function toRow(workload: string, storage: string, concurrency: number, r: Driven): Row {
+  return {
+    workload,
+    storage,
+    concurrency,
+    'ops/s': Math.round(r.ops / r.secs),
+    'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
+    'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
+    'CPU µs/op': Math.round(r.cpuUs),
+  };
+}
+
 export async function main(): Promise<void> {
   const memory = process.env.BENCH_MEMORY === '1';
+  const storage = memory ? 'memory' : 'LevelStorage fsync';
   const dir = memory ? undefined : mkdtempSync(join(tmpdir(), 'strata-bench-'));
   const cluster = await LocalCluster.start({ size: 3, ...(dir !== undefined ? { dataDir: dir, fsync: true } : {}) });
   const rows: Row[] = [];
@@ -49,16 +71,7 @@ export async function main(): Promise<void> {
     await drive(16, 1, (i) => leader.put(`/warm/${i % 100}`, value));
     for (const conc of [1, 16, 256]) {
       progress(`cluster: puts at concurrency ${conc}`);
-      const r = await drive(conc, SECONDS, (i) => leader.put(`/bench/${i % 10_000}`, value));
-      rows.push({
-        workload: 'put (256 B value)',
-        storage: memory ? 'memory' : 'LevelStorage fsync',
-        concurrency: conc,
-        'ops/s': Math.round(r.ops / r.secs),
-        'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
-        'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
-        'CPU µs/op': Math.round(r.cpuUs),
-      });
+      rows.push(toRow('put (256 B value)', storage, conc, await drive(conc, SECONDS, (i) => leader.put(`/bench/${i % 10_000}`, value))));
     }
     // Clients spread over every member (as etcd's client balances across endpoints):
     // two thirds of the writes are forwarded by followers.
@@ -66,15 +79,7 @@ export async function main(): Promise<void> {
     for (const conc of [16, 256]) {
       progress(`cluster: puts spread over all members at concurrency ${conc}`);
       const r = await drive(conc, SECONDS, (i) => (members[i % members.length] as StrataNode).put(`/bench/${i % 10_000}`, value));
-      rows.push({
-        workload: 'put (256 B), all members',
-        storage: memory ? 'memory' : 'LevelStorage fsync',
-        concurrency: conc,
-        'ops/s': Math.round(r.ops / r.secs),
-        'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
-        'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
-        'CPU µs/op': Math.round(r.cpuUs),
-      });
+      rows.push(toRow('put (256 B), all members', storage, conc, r));
     }
     const follower = cluster.nodes.find((n) => n !== leader) as StrataNode;
     for (const [label, node, serializable] of [
@@ -83,16 +88,7 @@ export async function main(): Promise<void> {
       ['get serializable (follower)', follower, true],
     ] as const) {
       progress(`cluster: ${label}`);
-      const r = await drive(256, SECONDS / 2, (i) => node.get(`/bench/${i % 10_000}`, { serializable }));
-      rows.push({
-        workload: label,
-        storage: memory ? 'memory' : 'LevelStorage fsync',
-        concurrency: 256,
-        'ops/s': Math.round(r.ops / r.secs),
-        'p50 ms': Number(percentile(r.lat, 50).toFixed(2)),
-        'p99 ms': Number(percentile(r.lat, 99).toFixed(2)),
-        'CPU µs/op': Math.round(r.cpuUs),
-      });
+      rows.push(toRow(label, storage, 256, await drive(256, SECONDS / 2, (i) => node.get(`/bench/${i % 10_000}`, { serializable }))));
     }
   } finally {
     await cluster.close();
