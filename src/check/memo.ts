@@ -17,6 +17,7 @@
  * exact.
  */
 import { mix32 } from './hash.ts';
+import { giveInt32, takeInt32 } from './pool.ts';
 
 /** Fixed pseudo-random word for bit `i` (deterministic, well spread). */
 export function zobrist(i: number): number {
@@ -36,9 +37,9 @@ const SLOT = 4;
 
 /** Visited (bitset, state) pairs. */
 export class VisitedSet {
-  private table: Int32Array;
+  private table: Int32Array<ArrayBuffer>;
   private mask: number;
-  private arena: Int32Array;
+  private arena: Int32Array<ArrayBuffer>;
   private used = 0;
   /** Number of pairs stored. */
   size = 0;
@@ -46,7 +47,7 @@ export class VisitedSet {
   constructor(capacity = 256) {
     let slots = 16;
     while (slots < capacity * 2) slots *= 2;
-    this.table = new Int32Array(slots * SLOT);
+    this.table = takeInt32(slots * SLOT);
     this.mask = slots - 1;
     this.arena = new Int32Array(64);
   }
@@ -101,8 +102,9 @@ export class VisitedSet {
   private growArena(need: number): void {
     let cap = this.arena.length * 2;
     while (cap < this.used + need) cap *= 2;
-    const b = new Int32Array(cap);
+    const b = takeInt32(cap);
     b.set(this.arena.subarray(0, this.used));
+    giveInt32(this.arena);
     this.arena = b;
   }
 
@@ -110,7 +112,7 @@ export class VisitedSet {
     const old = this.table;
     const size = (this.mask + 1) * 2;
     const mask = size - 1;
-    const table = new Int32Array(size * SLOT);
+    const table = takeInt32(size * SLOT);
     for (let from = 0; from < old.length; from += SLOT) {
       if (old[from + 1] === 0) continue;
       let i = (old[from] as number) & mask;
@@ -121,7 +123,16 @@ export class VisitedSet {
       table[to + 2] = old[from + 2] as number;
       table[to + 3] = old[from + 3] as number;
     }
+    giveInt32(old);
     this.table = table;
     this.mask = mask;
+  }
+
+  /** Give the memory back to the pool; the set must not be used afterwards. */
+  release(): void {
+    giveInt32(this.table);
+    giveInt32(this.arena);
+    this.table = new Int32Array(0);
+    this.arena = new Int32Array(0);
   }
 }

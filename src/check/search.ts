@@ -450,7 +450,11 @@ export class PartitionSearch<S, I, O> {
     this.lo = lo;
     this.hi = hi;
     this.steps += steps;
-    if (result !== undefined) this.result = result;
+    if (result !== undefined) {
+      this.result = result;
+      visited.release();
+      this.store?.release();
+    }
     return result;
   }
 

@@ -39,18 +39,83 @@ function casArgs(s: string, line: number): [number, number] {
   return [Number(m[1]), Number(m[2])];
 }
 
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
+}
+
+function isWord(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** The fields of an event line. */
+interface Event {
+  process: number;
+  type: string;
+  f: string;
+  arg: string;
+}
+
+/**
+ * Scan `INFO jepsen.util - P :TYPE :F ARG` by hand (the common case, ASCII
+ * spacing); `undefined` sends the line to the regular expression.
+ */
+function scanLine(line: string): Event | undefined {
+  let i = 0;
+  const n = line.length;
+  while (i < n && isSpace(line.charCodeAt(i))) i++;
+  if (!line.startsWith('INFO', i)) return undefined;
+  const ws = (): boolean => {
+    const start = i;
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    return i > start;
+  };
+  i += 4;
+  if (!ws() || !line.startsWith('jepsen.util', i)) return undefined;
+  i += 11;
+  if (!ws() || line.charCodeAt(i) !== 45 /* - */) return undefined;
+  i++;
+  if (!ws()) return undefined;
+  let process = 0;
+  const digits = i;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) process = process * 10 + (c - 48);
+  if (i === digits || i - digits > 15 || !ws() || line.charCodeAt(i) !== 58 /* : */) return undefined;
+  let start = ++i;
+  while (i < n && isWord(line.charCodeAt(i))) i++;
+  if (i === start) return undefined;
+  const type = line.slice(start, i);
+  if (!ws() || line.charCodeAt(i) !== 58) return undefined;
+  start = ++i;
+  while (i < n && isWord(line.charCodeAt(i))) i++;
+  if (i === start) return undefined;
+  const f = line.slice(start, i);
+  let end = n;
+  while (end > i && isSpace(line.charCodeAt(end - 1))) end--;
+  while (i < end && isSpace(line.charCodeAt(i))) i++;
+  for (let k = i; k < end; k++) if (line.charCodeAt(k) > 126) return undefined; // other spaces: leave to the regex
+  return { process, type, f, arg: line.slice(i, end) };
+}
+
+function parseEvent(line: string): Event | undefined {
+  const fast = scanLine(line);
+  if (fast !== undefined) return fast;
+  const m = LINE.exec(line);
+  if (m === null) return undefined;
+  return { process: Number(m[1]), type: m[2] as string, f: m[3] as string, arg: m[4] as string };
+}
+
 /** Parse the text of a Jepsen etcd log. Lines that are not client events are skipped. */
 export function parseJepsenLog(text: string): RegisterHistory {
   const ops: Open[] = [];
   const open = new Map<number, Open>();
-  const lines = text.split('\n');
-  for (let ln = 0; ln < lines.length; ln++) {
-    const m = LINE.exec(lines[ln] as string);
-    if (m === null) continue;
-    const process = Number(m[1]);
-    const type = m[2] as string;
-    const f = m[3] as string;
-    const arg = m[4] as string;
+  let ln = -1;
+  for (let at = 0; at <= text.length; ) {
+    ln++;
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const e = parseEvent(text.slice(at, nl));
+    at = nl + 1;
+    if (e === undefined) continue;
+    const { process, type, f, arg } = e;
     if (type === 'invoke') {
       let input: RegisterInput<number>;
       if (f === 'read') input = { type: 'read' };
@@ -78,9 +143,11 @@ export function parseJepsenLog(text: string): RegisterHistory {
     op.return = ln;
     open.delete(process);
   }
-  return ops
-    .filter((op) => !op.dropped)
-    .map((op) => ({ clientId: op.process, input: op.input, call: op.call, output: op.output, return: op.return }));
+  const out: RegisterHistory = [];
+  for (const op of ops) {
+    if (!op.dropped) out.push({ clientId: op.process, input: op.input, call: op.call, output: op.output, return: op.return });
+  }
+  return out;
 }
 
 /** Read and parse a Jepsen etcd log file. */

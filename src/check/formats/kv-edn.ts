@@ -82,46 +82,110 @@ interface Open {
   dropped: boolean;
 }
 
-// The shape every line of Porcupine's files has; anything else goes through parseEdnMap.
-const STRING = '"((?:[^"\\\\]|\\\\.)*)"';
-const FAST = new RegExp(`^\\{:process (\\d+), :type :(\\w+), :f :(\\w+), :key ${STRING}, :value (?:nil|${STRING})\\}\\s*$`);
+/** The fields of one line. */
+interface Line {
+  process: number;
+  type: string;
+  f: string;
+  key: string;
+  value: string | undefined;
+}
 
 function unescape(s: string): string {
   return s.includes('\\') ? s.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c === 'r' ? '\r' : c)) : s;
 }
 
+/** Index of the quote closing a string whose text starts at `i`, or -1. */
+function stringEnd(line: string, i: number): number {
+  for (; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 34 /* " */) return i;
+    if (c === 92 /* \ */) i++;
+  }
+  return -1;
+}
+
+/**
+ * The shape every line of Porcupine's files has,
+ * `{:process P, :type :T, :f :F, :key "K", :value nil|"V"}`, scanned by hand
+ * (no regular expression, no intermediate map); `undefined` for anything
+ * else, which then goes through the general EDN reader.
+ */
+function scanLine(line: string): Line | undefined {
+  if (!line.startsWith('{:process ')) return undefined;
+  let i = 10;
+  let process = 0;
+  const digits = i;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) process = process * 10 + (c - 48);
+  if (i === digits || !line.startsWith(', :type :', i)) return undefined;
+  i += 9;
+  let end = line.indexOf(',', i);
+  if (end < 0) return undefined;
+  const type = line.slice(i, end);
+  if (!line.startsWith(', :f :', end)) return undefined;
+  i = end + 6;
+  end = line.indexOf(',', i);
+  if (end < 0) return undefined;
+  const f = line.slice(i, end);
+  if (!line.startsWith(', :key "', end)) return undefined;
+  i = end + 8;
+  end = stringEnd(line, i);
+  if (end < 0) return undefined;
+  const key = unescape(line.slice(i, end));
+  if (!line.startsWith(', :value ', end + 1)) return undefined;
+  i = end + 10;
+  let value: string | undefined;
+  if (line.startsWith('nil}', i)) {
+    i += 4;
+  } else {
+    if (line.charCodeAt(i) !== 34 /* " */) return undefined;
+    i++;
+    end = stringEnd(line, i);
+    if (end < 0 || line.charCodeAt(end + 1) !== 125 /* } */) return undefined;
+    value = unescape(line.slice(i, end));
+    i = end + 2;
+  }
+  for (; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return undefined;
+  }
+  return { process, type, f, key, value };
+}
+
 /** Parse one line into the fields the history needs. */
-function parseLine(line: string, ln: number): Map<string, EdnValue> {
-  const m = FAST.exec(line);
-  if (m === null) return parseEdnMap(line, ln);
-  const out = new Map<string, EdnValue>();
-  out.set('process', Number(m[1]));
-  out.set('type', { keyword: m[2] as string });
-  out.set('f', { keyword: m[3] as string });
-  out.set('key', unescape(m[4] as string));
-  out.set('value', m[5] === undefined ? null : unescape(m[5]));
-  return out;
+function parseLine(line: string, ln: number): Line {
+  const fast = scanLine(line);
+  if (fast !== undefined) return fast;
+  const m = parseEdnMap(line, ln);
+  const process = m.get('process');
+  const type = keyword(m.get('type'));
+  const f = keyword(m.get('f'));
+  if (typeof process !== 'number' || type === undefined || f === undefined) {
+    throw strataError('ErrInvalidArgument', `line ${ln}: needs :process, :type and :f`);
+  }
+  const key = m.get('key');
+  const value = m.get('value');
+  return {
+    process,
+    type,
+    f,
+    key: typeof key === 'string' ? key : String(key),
+    value: typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined,
+  };
 }
 
 /** Parse the text of a Porcupine kv history (blank lines are skipped). */
 export function parseKvLog(text: string): KvHistory {
   const ops: Open[] = [];
   const open = new Map<number, Open>();
-  const lines = text.split('\n');
-  for (let ln = 0; ln < lines.length; ln++) {
-    const line = lines[ln] as string;
+  let ln = 0;
+  for (let at = 0; at < text.length; ln++) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(at, nl);
+    at = nl + 1;
     if (line.trim() === '') continue;
-    const m = parseLine(line, ln + 1);
-    const process = m.get('process');
-    const type = keyword(m.get('type'));
-    const f = keyword(m.get('f'));
-    const key = m.get('key');
-    const value = m.get('value');
-    if (typeof process !== 'number' || type === undefined || f === undefined) {
-      throw strataError('ErrInvalidArgument', `line ${ln + 1}: needs :process, :type and :f`);
-    }
-    const keyStr = typeof key === 'string' ? key : String(key);
-    const valStr = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+    const { process, type, f, key: keyStr, value: valStr } = parseLine(line, ln + 1);
     if (type === 'invoke') {
       let input: KvInput;
       if (f === 'get') input = { type: 'get', key: keyStr };
@@ -141,9 +205,11 @@ export function parseKvLog(text: string): KvHistory {
     op.return = ln;
     open.delete(process);
   }
-  return ops
-    .filter((op) => !op.dropped)
-    .map((op) => ({ clientId: op.process, input: op.input, call: op.call, output: op.output, return: op.return }));
+  const out: KvHistory = [];
+  for (const op of ops) {
+    if (!op.dropped) out.push({ clientId: op.process, input: op.input, call: op.call, output: op.output, return: op.return });
+  }
+  return out;
 }
 
 /** Read and parse a Porcupine kv history file. */

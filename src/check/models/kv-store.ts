@@ -19,6 +19,7 @@
  *   every string) when there is none. Setting a key to `absent` removes it.
  */
 import { mix32 } from '../hash.ts';
+import { giveInt32, takeInt32 } from '../pool.ts';
 
 /** Base of the polynomial string hash (odd, so powers never vanish). */
 const BASE = 0x01000193;
@@ -43,9 +44,10 @@ function polyPow(len: number): number {
   return r;
 }
 
-function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(size);
+function grown(a: Int32Array<ArrayBuffer>, size: number): Int32Array<ArrayBuffer> {
+  const b = takeInt32(size);
   b.set(a);
+  giveInt32(a);
   return b;
 }
 
@@ -92,7 +94,8 @@ class TripleTable {
   private rehash(): void {
     const size = this.slots.length * 2;
     const mask = size - 1;
-    const slots = new Int32Array(size);
+    const slots = takeInt32(size);
+    giveInt32(this.slots);
     for (let id = 0; id < this.size; id++) {
       let i = hash3(this.a[id] as number, this.b[id] as number, this.c[id] as number) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
@@ -236,13 +239,14 @@ export class KvStore {
     if (this.count * 2 > this.canonMask) {
       const size = this.canon.length * 2;
       const mask = size - 1;
-      const canon = new Int32Array(size);
+      const canon = takeInt32(size);
       for (const s of this.canon) {
         if (s === 0) continue;
         let i = mix32((this.hash[s - 1] as number) ^ Math.imul(this.len[s - 1] as number, 0x9e3779b1)) & mask;
         while (canon[i] !== 0) i = (i + 1) & mask;
         canon[i] = s;
       }
+      giveInt32(this.canon);
       this.canon = canon;
       this.canonMask = mask;
     }
@@ -315,7 +319,7 @@ export class KvStore {
     const old = this.cache;
     const size = (this.cacheMask + 1) * 2;
     const mask = size - 1;
-    const cache = new Int32Array(3 * size);
+    const cache = takeInt32(3 * size);
     for (let at = 0; at < old.length; at += 3) {
       const k = old[at] as number;
       if (k === 0) continue;
@@ -325,8 +329,15 @@ export class KvStore {
       cache[3 * i + 1] = old[at + 1] as number;
       cache[3 * i + 2] = old[at + 2] as number;
     }
+    giveInt32(old);
     this.cache = cache;
     this.cacheMask = mask;
+  }
+
+  /** Give the value tables' memory back to the pool; only counts may be read afterwards. */
+  release(): void {
+    for (const a of [this.parent, this.piece, this.len, this.hash, this.canon, this.cache]) giveInt32(a);
+    this.parent = this.piece = this.len = this.hash = this.canon = this.cache = new Int32Array(0);
   }
 
   /** Does value `v` spell `s`? */
