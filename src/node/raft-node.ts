@@ -3,9 +3,15 @@
  * It owns the clock (ticks), the Storage (durability), the Transport
  * (messages) and the StateMachine (apply), and runs the classic Ready loop:
  *
- *   persist hard state + entries + snapshot (await Storage.save)
- *   → send messages → restore snapshot / apply committed entries (in batches)
- *   → advance.
+ *   persist hard state + entries + snapshot (await Storage.save), while
+ *   applying the committed entries that were already durable here
+ *   → send messages → restore snapshot / apply the other committed entries
+ *   (in batches) → advance.
+ *
+ * A leader sends its messages before the write (they carry no term change and
+ * no commit index that depends on the write); any member forwards proposals
+ * and read requests before it, and a follower forwards proposals that arrive
+ * while a Ready is handled straight to its leader.
  *
  * Everything that touches the core — inbound messages, ticks, proposals,
  * reads — goes through one inbox, drained before each Ready, so the core is
@@ -14,8 +20,8 @@
  *
  * A proposal is acknowledged only after its entry was applied locally, which
  * happens only once it is committed (durable on a quorum: followers
- * acknowledge MsgApp only after persisting, and this node persists before it
- * sends or applies anything).
+ * acknowledge MsgApp only after persisting, a leader counts acknowledgements
+ * only after its own write, and this node applies only entries durable here).
  */
 import { decode } from '../codec/index.ts';
 import { isStrataError, strataError } from '../errors.ts';
@@ -56,6 +62,13 @@ interface PendingTransfer {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Wait for both; rethrow the first failure (after both settled, so nothing is left running unobserved). */
+async function settleBoth(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+}
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder();
 
@@ -545,13 +558,27 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       late = rest;
       if (now.length > 0) this.transport.send(now);
     }
+    let committed = rd.committedEntries;
     if (rd.hardState !== undefined || rd.entries.length > 0 || snap !== undefined) {
-      await this.storage.save({
+      const saving = this.storage.save({
         ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
         ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
         ...(snap !== undefined ? { snapshot: snap } : {}),
         ...(rd.mustSync ? {} : { sync: false }),
       });
+      // Apply while writing (as etcd does) the committed entries that were
+      // already durable here before this Ready and are not rewritten by it:
+      // committed means durable on a quorum, and proposals still resolve only
+      // once applied. Stops before a conf change (applied after the write, as
+      // before) and when a snapshot is being installed.
+      const k = snap === undefined ? this.durablePrefix(committed, rd.entries) : 0;
+      if (k > 0) {
+        const early = k === committed.length ? committed : committed.slice(0, k);
+        committed = k === committed.length ? [] : committed.slice(k);
+        await settleBoth(saving, this.applyCommitted(early));
+      } else {
+        await saving;
+      }
       if (this.stopped) return;
       if (snap !== undefined) this.logStore.applySnapshot(snap);
       if (rd.entries.length > 0) this.logStore.append(rd.entries);
@@ -564,11 +591,29 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     }
     if (!early && late.length > 0) this.sendMessages(raw, late);
     if (snap !== undefined && snap.metadata.index > this.applied) await this.installSnapshot(snap);
-    if (rd.committedEntries.length > 0) await this.applyCommitted(rd.committedEntries);
+    if (committed.length > 0 && !this.stopped) await this.applyCommitted(committed);
     if (rd.readStates.length > 0 && this.reads.onReadStates(rd.readStates)) {
       this.inbox.push(() => this.reads.issueRound(this.ticks));
     }
     this.reads.resolve(this.applied);
+  }
+
+  /**
+   * How many leading `committed` entries may be applied while this Ready's
+   * write is in flight: normal entries already in the local (persisted) log
+   * and below the first index `entries` (re)writes.
+   */
+  private durablePrefix(committed: readonly Entry[], entries: readonly Entry[]): number {
+    let stable = this.logStore.lastIndex();
+    const first = entries[0];
+    if (first !== undefined) stable = Math.min(stable, first.index - 1);
+    let k = 0;
+    while (k < committed.length) {
+      const e = committed[k] as Entry;
+      if (e.index > stable || e.type === EntryType.ConfChange) break;
+      k++;
+    }
+    return k;
   }
 
   private sendMessages(raw: RawNode, messages: readonly Message[]): void {
