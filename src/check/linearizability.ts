@@ -20,6 +20,8 @@ import type {
   Verdict,
 } from './types.ts';
 import { PartitionSearch } from './search.ts';
+import { createKvModel, type KvInput, type KvOutput } from './models/kv.ts';
+import { createRegisterModel, type RegisterInput, type RegisterOutput } from './models/register.ts';
 import { strataError } from '../errors.ts';
 import { RealClock } from '../util/clock.ts';
 
@@ -229,9 +231,31 @@ function warmUp(): void {
     step: (s, input, output) => (input < 0 ? [output === undefined || output === s, s] : [true, (s + input) % 5]),
     readOnly: (input) => input < 0,
   };
+  // The compiled paths (built-in models): concurrent appends and puts on two
+  // keys, a pending CAS, reads that force backtracking; partitioned and not.
+  const kv = createKvModel({ absent: '' });
+  const ops: Operation<KvInput, KvOutput>[] = [];
+  for (let i = 0; i < 8; i++) {
+    const key = i % 2 === 0 ? 'a' : 'b';
+    ops.push({ clientId: i, input: i % 3 === 2 ? { type: 'put', key, value: `p${i}` } : { type: 'append', key, value: `x${i}` }, call: i, output: {}, return: 20 + i });
+  }
+  ops.push({ clientId: 9, input: { type: 'cas', key: 'a', expected: 'x0', value: 'c' }, call: 1, output: undefined, return: Infinity });
+  ops.push({ clientId: 10, input: { type: 'get', key: 'a' }, call: 30, output: { value: 'x0p2x4x6' }, return: 31 });
+  ops.push({ clientId: 11, input: { type: 'get', key: 'b' }, call: 30, output: { value: 'p5x1x3x7' }, return: 31 });
+  const bad = ops.map((op, i) => (i === ops.length - 1 ? { ...op, output: { value: 'none' } } : op));
+  const reg = createRegisterModel<number>();
+  const regOps: Operation<RegisterInput<number>, RegisterOutput<number>>[] = [];
+  for (let i = 0; i < 6; i++) {
+    regOps.push({ clientId: i, input: i % 2 === 0 ? { type: 'write', value: i } : { type: 'cas', expected: i - 1, value: i + 1 }, call: i, output: i % 2 === 0 ? {} : { ok: i !== 3 }, return: 10 + i });
+  }
+  regOps.push({ clientId: 7, input: { type: 'read' }, call: 20, output: { value: 6 }, return: 21 });
   for (let round = 0; round < 2; round++) {
     checkLinearizability(counter, history, { maxSteps: 4000 });
     checkLinearizability(counter, history.slice(0, 8), { partition: false });
+    checkLinearizability(kv, ops.slice(0, 9));
+    checkLinearizability(kv, bad, { partition: false, maxSteps: 300 });
+    checkLinearizability(kv, bad, { maxSteps: 300 });
+    checkLinearizability(reg, regOps);
   }
 }
 
