@@ -216,8 +216,12 @@ export class KvStore {
     return id;
   }
 
-  /** Slot of the canonical table where a value of (len, hash) equal to `text()` is, or the empty slot to put it. */
-  private findCanon(len: number, hash: number, text: () => string): number {
+  /**
+   * Slot of the canonical table holding the value of (len, hash) that spells
+   * `s` (or, when `s` is undefined, value `v` + piece `p`), or the empty slot
+   * to put it in.
+   */
+  private findCanon(len: number, hash: number, s: string | undefined, v: number, p: number): number {
     const canon = this.canon;
     const mask = this.canonMask;
     let i = mix32(hash ^ Math.imul(len, 0x9e3779b1)) & mask;
@@ -227,7 +231,7 @@ export class KvStore {
       if (slot === 0) return i;
       const id = slot - 1;
       if (this.len[id] === len && this.hash[id] === hash) {
-        want ??= text();
+        want ??= s ?? this.text(v) + (this.pieces[p] as string);
         if (this.text(id) === want) return i;
       }
       i = (i + 1) & mask;
@@ -258,7 +262,7 @@ export class KvStore {
     const p = this.pieceId(s);
     const len = this.pieceLen[p] as number;
     const hash = this.pieceHash[p] as number;
-    const slot = this.findCanon(len, hash, () => s);
+    const slot = this.findCanon(len, hash, s, 0, 0);
     const found = this.canon[slot] as number;
     if (found !== 0) return found - 1;
     const id = this.node(KvStore.ROOT, p, len, hash);
@@ -269,7 +273,7 @@ export class KvStore {
   /** The id of string `s` if some value spells it, else -1 (adds nothing). */
   find(s: string): number {
     if (s.length === 0) return KvStore.ROOT;
-    const slot = this.findCanon(s.length, polyHash(s), () => s);
+    const slot = this.findCanon(s.length, polyHash(s), s, 0, 0);
     return (this.canon[slot] as number) - 1;
   }
 
@@ -296,7 +300,7 @@ export class KvStore {
     }
     const len = (this.len[v] as number) + plen;
     const hash = (Math.imul(this.hash[v] as number, this.piecePow[piece] as number) + (this.pieceHash[piece] as number)) & MASK;
-    const slot = this.findCanon(len, hash, () => this.text(v) + (this.pieces[piece] as string));
+    const slot = this.findCanon(len, hash, undefined, v, piece);
     let id = (this.canon[slot] as number) - 1;
     if (id < 0) {
       id = this.node(v, piece, len, hash);
