@@ -62,11 +62,11 @@ test('SeededRandom is deterministic per seed and distinct across seeds', () => {
 test('VirtualClock fires timers in time order, ties in creation order', () => {
   const clock = new VirtualClock();
   const fired: string[] = [];
-  clock.setTimeout(() => fired.push('b@20'), 20);
-  clock.setTimeout(() => fired.push('a@10'), 10);
-  clock.setTimeout(() => fired.push('c@20'), 20);
-  const h = clock.setTimeout(() => fired.push('never'), 15);
-  clock.clearTimeout(h);
+  clock.setTimer(() => fired.push('b@20'), 20);
+  clock.setTimer(() => fired.push('a@10'), 10);
+  clock.setTimer(() => fired.push('c@20'), 20);
+  const h = clock.setTimer(() => fired.push('never'), 15);
+  clock.clearTimer(h);
   clock.advance(15);
   assert.deepEqual(fired, ['a@10']);
   assert.equal(clock.now(), 15);

@@ -38,7 +38,7 @@ export async function physicalCompact(backend: Backend, rev: number, keep: RevSe
     if (recs.length < o.batch) break;
     const last = recs[recs.length - 1]!;
     from = { main: last.main, sub: last.sub + 1 };
-    if (o.pauseMs > 0 && !o.hurry()) await new Promise<void>((resolve) => o.clock.setTimeout(resolve, o.pauseMs));
+    if (o.pauseMs > 0 && !o.hurry()) await new Promise<void>((resolve) => o.clock.setTimer(resolve, o.pauseMs));
   }
   return o.stopped() ? -1 : deleted;
 }

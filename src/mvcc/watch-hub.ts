@@ -256,7 +256,7 @@ export class WatchHub implements WatcherOwner {
     this.setSynced(w, false);
     this.progressWatchers.delete(w);
     if (this.progressWatchers.size === 0 && this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
+      this.clock.clearTimer(this.timer);
       this.timer = undefined;
     }
   }
@@ -273,7 +273,7 @@ export class WatchHub implements WatcherOwner {
 
   private armTimer(): void {
     if (this.timer !== undefined) return;
-    this.timer = this.clock.setTimeout(() => {
+    this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
       this.tick();
       if (this.progressWatchers.size > 0) this.armTimer();
@@ -292,7 +292,7 @@ export class WatchHub implements WatcherOwner {
   /** Cancel every watcher (store closing). */
   close(): void {
     for (const w of [...this.all]) w.cancel();
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
   }
 }

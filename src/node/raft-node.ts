@@ -191,7 +191,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     this.transport.onMessage((m) => this.submit(() => this.core().step(m)));
     this.transport.onSnapshotStatus?.((peer, ok) => this.submit(() => this.core().reportSnapshot(peer, ok)));
     this.transport.onUnreachable?.((peer) => this.submit(() => this.core().reportUnreachable(peer)));
-    this.tickTimer = this.clock.setTimeout(this.onTick, this.tickMs);
+    this.tickTimer = this.clock.setTimer(this.onTick, this.tickMs);
     log.node('%d started: term %d applied %d last %d', this.id, this.term, this.applied, ls.lastIndex());
     this.kick();
   }
@@ -393,7 +393,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   halt(reason: unknown = strataError('ErrStopped', 'node halted')): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.tickTimer !== undefined) this.clock.clearTimeout(this.tickTimer);
+    if (this.tickTimer !== undefined) this.clock.clearTimer(this.tickTimer);
     this.tickTimer = undefined;
     this.inbox = [];
     this.transport.onMessage(() => undefined);
@@ -491,7 +491,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
 
   private readonly onTick = (): void => {
     if (this.stopped) return;
-    this.tickTimer = this.clock.setTimeout(this.onTick, this.tickMs);
+    this.tickTimer = this.clock.setTimer(this.onTick, this.tickMs);
     this.submit(() => {
       this.ticks++;
       this.core().tick();

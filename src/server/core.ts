@@ -139,7 +139,7 @@ export class ServerCore {
     return new Promise<void>((resolve, reject) => {
       const done = (err?: unknown): void => {
         off();
-        this.clock.clearTimeout(timer);
+        this.clock.clearTimer(timer);
         signal?.removeEventListener('abort', onAbort);
         this.closeCtl.signal.removeEventListener('abort', onClose);
         if (err === undefined) resolve();
@@ -148,7 +148,7 @@ export class ServerCore {
       const off = this.raft.on('leaderChange', (lead: NodeId) => {
         if (lead !== 0) done();
       });
-      const timer = this.clock.setTimeout(
+      const timer = this.clock.setTimer(
         () => done(strataError('ErrNoLeader', 'no leader elected within three election timeouts')),
         3 * this.config.electionTimeoutMs,
       );

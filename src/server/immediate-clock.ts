@@ -11,8 +11,8 @@ export class ImmediateClock extends RealClock {
   private readonly immediates = new Map<number, NodeJS.Immediate>();
   private nextImmediate = -1;
 
-  override setTimeout(fn: () => void, ms: number): TimerHandle {
-    if (ms > 0) return super.setTimeout(fn, ms);
+  override setTimer(fn: () => void, ms: number): TimerHandle {
+    if (ms > 0) return super.setTimer(fn, ms);
     const id = this.nextImmediate--;
     const h = setImmediate(() => {
       this.immediates.delete(id);
@@ -22,9 +22,9 @@ export class ImmediateClock extends RealClock {
     return { id };
   }
 
-  override clearTimeout(handle: TimerHandle): void {
+  override clearTimer(handle: TimerHandle): void {
     const h = this.immediates.get(handle.id);
-    if (h === undefined) return super.clearTimeout(handle);
+    if (h === undefined) return super.clearTimer(handle);
     clearImmediate(h);
     this.immediates.delete(handle.id);
   }

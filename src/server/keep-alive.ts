@@ -48,7 +48,7 @@ export class KeepAlive implements AsyncIterable<LeaseKeepAliveResponse> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.finish();
   }
 
@@ -61,7 +61,7 @@ export class KeepAlive implements AsyncIterable<LeaseKeepAliveResponse> {
 
   private schedule(ms: number): void {
     if (this.closed) return;
-    this.timer = this.clock.setTimeout(() => {
+    this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
       void this.tick();
     }, ms);

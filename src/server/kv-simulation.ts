@@ -185,7 +185,7 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
       if (!(await step())) clock.advance(t - clock.now());
     }
   };
-  const vsleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimeout(r, ms));
+  const vsleep = (ms: number): Promise<void> => new Promise((r) => clock.setTimer(r, ms));
 
   // Start members while driving virtual time (a slow disk needs the clock to move).
   const startAll = async (ms: readonly Member[]): Promise<void> => {
@@ -200,7 +200,7 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
   let faultActive = false;
   if (faults) {
     const schedule = (): void => {
-      clock.setTimeout(() => {
+      clock.setTimer(() => {
         if (clock.now() < duration && !faultActive) {
           const m = faultRng.pick(members);
           const heal = 500 + faultRng.int(2500);
@@ -209,7 +209,7 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
             stats.crashes++;
             log.sim('kv-sim %d: crash %s for %d ms', seed, m.name, heal);
             void crash(m).then(() => {
-              clock.setTimeout(() => {
+              clock.setTimer(() => {
                 void start(m).then(() => {
                   faultActive = false;
                 });
@@ -233,7 +233,7 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
                 else network.cutOneWay(m.id, o.id);
               }
             }
-            clock.setTimeout(() => {
+            clock.setTimer(() => {
               network.heal();
               faultActive = false;
             }, heal);
@@ -284,9 +284,9 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
     }
   };
   if (membership) {
-    clock.setTimeout(() => {
+    clock.setTimer(() => {
       const tryChange = (): void => {
-        if (faultActive) clock.setTimeout(tryChange, 200);
+        if (faultActive) clock.setTimer(tryChange, 200);
         else void changeMembership();
       };
       tryChange();
@@ -310,7 +310,7 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
         }
         const op = nextOp(clientRng, state, keys, options.staleReads === true);
         const ac = new AbortController();
-        const timer = clock.setTimeout(() => ac.abort(), opTimeout);
+        const timer = clock.setTimer(() => ac.abort(), opTimeout);
         const call = clock.now();
         stats.ops++;
         let kind: string;
@@ -320,7 +320,7 @@ export async function runKvSimulation(options: KvSimulationOptions): Promise<KvS
         } catch (err) {
           kind = record(history, state.id, op, call, { ok: false, err });
         }
-        clock.clearTimeout(timer);
+        clock.clearTimer(timer);
         if (kind === 'ok') stats.succeeded++;
         else if (kind === 'pending') stats.pending++;
         else if (kind === 'definite') stats.definiteErrors++;

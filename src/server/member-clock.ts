@@ -16,9 +16,9 @@ export class MemberClock implements Clock {
     return this.base.now();
   }
 
-  setTimeout(fn: () => void, ms: number): TimerHandle {
+  setTimer(fn: () => void, ms: number): TimerHandle {
     if (this.dead) return { id: -1 };
-    const h = this.base.setTimeout(() => {
+    const h = this.base.setTimer(() => {
       this.live.delete(h.id);
       if (!this.dead) fn();
     }, ms);
@@ -26,17 +26,17 @@ export class MemberClock implements Clock {
     return h;
   }
 
-  clearTimeout(handle: TimerHandle): void {
+  clearTimer(handle: TimerHandle): void {
     const h = this.live.get(handle.id);
     if (h === undefined) return;
     this.live.delete(handle.id);
-    this.base.clearTimeout(h);
+    this.base.clearTimer(h);
   }
 
   /** Drop every pending timer; later timers are ignored (a crashed process). */
   kill(): void {
     this.dead = true;
-    for (const h of this.live.values()) this.base.clearTimeout(h);
+    for (const h of this.live.values()) this.base.clearTimer(h);
     this.live.clear();
   }
 }

@@ -30,13 +30,13 @@ export class PeriodicTimer {
   /** Cancel the pending run; the timer does not restart. */
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
   }
 
   private arm(): void {
     if (this.stopped) return;
-    this.timer = this.clock.setTimeout(() => {
+    this.timer = this.clock.setTimer(() => {
       this.timer = undefined;
       this.fn();
       this.arm();

@@ -27,9 +27,9 @@ export class NodeClock implements Clock {
     return this.base.now();
   }
 
-  setTimeout(fn: () => void, ms: number): TimerHandle {
+  setTimer(fn: () => void, ms: number): TimerHandle {
     if (this.dead) return { id: -1 };
-    const h = this.base.setTimeout(() => {
+    const h = this.base.setTimer(() => {
       this.live.delete(h.id);
       if (this.dead) return;
       if (this.paused) {
@@ -43,8 +43,8 @@ export class NodeClock implements Clock {
     return h;
   }
 
-  clearTimeout(handle: TimerHandle): void {
-    if (this.live.delete(handle.id)) this.base.clearTimeout(handle);
+  clearTimer(handle: TimerHandle): void {
+    if (this.live.delete(handle.id)) this.base.clearTimer(handle);
   }
 
   /** Stop running timers (they are kept and run on {@link resume}). */
@@ -73,7 +73,7 @@ export class NodeClock implements Clock {
   /** Crash: drop every timer, now and later. */
   kill(): void {
     this.dead = true;
-    for (const id of this.live) this.base.clearTimeout({ id });
+    for (const id of this.live) this.base.clearTimer({ id });
     this.live.clear();
     this.deferred = [];
   }

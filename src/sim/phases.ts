@@ -12,7 +12,7 @@ import type { Simulation } from './simulation.ts';
 import type { Workload } from './workload.ts';
 
 function sleep(sim: Simulation, ms: number): Promise<void> {
-  return new Promise((resolve) => sim.clock.setTimeout(resolve, ms));
+  return new Promise((resolve) => sim.clock.setTimer(resolve, ms));
 }
 
 function liveHosts(sim: Simulation): NodeHost[] {
@@ -37,7 +37,7 @@ async function client(sim: Simulation, w: Workload, k: number, rng: SeededRandom
       continue;
     }
     const ac = new AbortController();
-    const timer = sim.clock.setTimeout(() => ac.abort(), timeoutMs);
+    const timer = sim.clock.setTimer(() => ac.abort(), timeoutMs);
     let failed = false;
     try {
       if (op.type === 'propose') {
@@ -51,7 +51,7 @@ async function client(sim: Simulation, w: Workload, k: number, rng: SeededRandom
       sim.stats.proposalsFailed++;
       failed = true;
     } finally {
-      sim.clock.clearTimeout(timer);
+      sim.clock.clearTimer(timer);
     }
     if (failed) await sleep(sim, sim.tickMs);
   }
@@ -116,7 +116,7 @@ export async function runLiveness(sim: Simulation, bound: number, everyone = fal
         continue;
       }
       const ac = new AbortController();
-      const t = sim.clock.setTimeout(() => ac.abort(), 30 * sim.tickMs);
+      const t = sim.clock.setTimer(() => ac.abort(), 30 * sim.tickMs);
       try {
         const r = await node.propose(data(attempt++), { signal: ac.signal });
         sim.clientAck(id, r.index, r.term);
@@ -124,7 +124,7 @@ export async function runLiveness(sim: Simulation, bound: number, everyone = fal
       } catch {
         await sleep(sim, sim.tickMs);
       } finally {
-        sim.clock.clearTimeout(t);
+        sim.clock.clearTimer(t);
       }
     }
   };

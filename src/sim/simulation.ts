@@ -527,14 +527,14 @@ export class Simulation {
     const fire = (): void => {
       this.tick++;
       this.touchAll = true;
-      this.clock.setTimeout(fire, this.tickMs);
+      this.clock.setTimer(fire, this.tickMs);
       if (!this.faultsOn) return;
       const actions = this.opts.schedule !== undefined
         ? this.opts.schedule.filter((a) => a.tick === this.tick)
         : this.scheduler.decide(this.tick, this.clusterView());
       for (const a of actions) this.act(a);
     };
-    this.clock.setTimeout(fire, this.tickMs);
+    this.clock.setTimer(fire, this.tickMs);
   }
 
   private clusterView(): ClusterView {

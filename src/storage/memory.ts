@@ -120,7 +120,7 @@ export class MemoryStorage implements Storage {
       const w: PendingWrite = { plan, written: !slow, sync, resolve, timer: undefined };
       this.pending.push(w);
       if (slow) {
-        w.timer = (this.clock as Clock).setTimeout(() => {
+        w.timer = (this.clock as Clock).setTimer(() => {
           w.timer = undefined;
           w.written = true;
           this.settle();
@@ -160,7 +160,7 @@ export class MemoryStorage implements Storage {
    */
   crash(): void {
     for (const w of this.pending) {
-      if (w.timer !== undefined) (this.clock as Clock).clearTimeout(w.timer);
+      if (w.timer !== undefined) (this.clock as Clock).clearTimer(w.timer);
     }
     this.pending = [];
     this.acked = 0;
@@ -175,7 +175,7 @@ export class MemoryStorage implements Storage {
     this.pending = [];
     this.acked = 0;
     for (const w of ws) {
-      if (w.timer !== undefined) (this.clock as Clock).clearTimeout(w.timer);
+      if (w.timer !== undefined) (this.clock as Clock).clearTimer(w.timer);
       this.durable.apply(w.plan);
       w.resolve();
     }

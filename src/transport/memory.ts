@@ -80,7 +80,7 @@ export interface MemoryNetworkOptions {
   /** Initial faults; unspecified knobs are 0 (a perfect, instant network). */
   faults?: Partial<NetworkFaults>;
   /**
-   * When true the network delivers by itself through `clock.setTimeout` (one
+   * When true the network delivers by itself through `clock.setTimer` (one
    * timer for the earliest pending delivery). Default false: the owner calls
    * `deliverDue`/`deliverNext`.
    */
@@ -358,7 +358,7 @@ export class MemoryNetwork {
   /** Stop auto-delivery and detach every transport. In-flight messages are discarded. */
   close(): void {
     this.closed = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     for (const t of [...this.members.values()]) t.detach();
     this.heap.clear();
@@ -452,10 +452,10 @@ export class MemoryNetwork {
     if (this.closed) return;
     if (this.timer !== undefined) {
       if (this.armedAt <= at) return;
-      this.clock.clearTimeout(this.timer);
+      this.clock.clearTimer(this.timer);
     }
     this.armedAt = at;
-    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, at - this.clock.now()));
+    this.timer = this.clock.setTimer(this.onTimer, Math.max(0, at - this.clock.now()));
   }
 
   private readonly onTimer = (): void => {

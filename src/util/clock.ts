@@ -5,7 +5,7 @@
  * simulation, where timers fire in a deterministic order as time is advanced.
  */
 
-/** Opaque handle returned by {@link Clock.setTimeout}. */
+/** Opaque handle returned by {@link Clock.setTimer}. */
 export interface TimerHandle {
   readonly id: number;
 }
@@ -15,9 +15,9 @@ export interface Clock {
   /** Milliseconds since an arbitrary origin; never decreases. */
   now(): number;
   /** Run `fn` once after `ms` milliseconds. */
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  setTimer(fn: () => void, ms: number): TimerHandle;
   /** Cancel a timer; unknown or fired handles are ignored. */
-  clearTimeout(handle: TimerHandle): void;
+  clearTimer(handle: TimerHandle): void;
 }
 
 /** The process clock (monotonic `performance.now()`, Node timers). */
@@ -29,7 +29,7 @@ export class RealClock implements Clock {
     return performance.now();
   }
 
-  setTimeout(fn: () => void, ms: number): TimerHandle {
+  setTimer(fn: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
     const t = setTimeout(() => {
       this.timers.delete(id);
@@ -39,7 +39,7 @@ export class RealClock implements Clock {
     return { id };
   }
 
-  clearTimeout(handle: TimerHandle): void {
+  clearTimer(handle: TimerHandle): void {
     const t = this.timers.get(handle.id);
     if (t !== undefined) {
       clearTimeout(t);
@@ -73,7 +73,7 @@ export class VirtualClock implements Clock {
     return this.time;
   }
 
-  setTimeout(fn: () => void, ms: number): TimerHandle {
+  setTimer(fn: () => void, ms: number): TimerHandle {
     const timer: VirtualTimer = { id: this.nextId++, at: this.time + Math.max(0, ms), fn };
     let i = this.queue.length;
     while (i > 0 && (this.queue[i - 1] as VirtualTimer).at > timer.at) i--;
@@ -81,7 +81,7 @@ export class VirtualClock implements Clock {
     return { id: timer.id };
   }
 
-  clearTimeout(handle: TimerHandle): void {
+  clearTimer(handle: TimerHandle): void {
     const i = this.queue.findIndex((t) => t.id === handle.id);
     if (i >= 0) this.queue.splice(i, 1);
   }
