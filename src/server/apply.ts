@@ -267,12 +267,17 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
     }
   }
 
+  /**
+   * The whole applied state. Everything is captured synchronously (the MVCC
+   * store fixes its view when `snapshot()` is called), so entries applied
+   * while the bytes are being produced do not leak in — RaftNode takes
+   * snapshots in the background.
+   */
   async snapshot(): Promise<Uint8Array> {
-    const doc: StateSnapshot = {
-      mvcc: await this.kv.store.snapshot(),
-      leases: this.lessor.snapshot(),
-      alarms: this.alarms(),
-    };
+    const leases = this.lessor.snapshot();
+    const alarms = this.alarms();
+    const mvcc = this.kv.store.snapshot();
+    const doc: StateSnapshot = { mvcc: await mvcc, leases, alarms };
     return encode(doc);
   }
 
