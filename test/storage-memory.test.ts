@@ -7,18 +7,23 @@ import { RealClock, VirtualClock } from '../src/util/clock.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 import { ent, ents, plain, runStorageCompliance, snap } from './storage-compliance.ts';
 
+/** A compliance fixture whose reopen closes the storage and reopens it in place. */
+function closeAndReopen(storage: MemoryStorage) {
+  return {
+    storage,
+    reopen: async () => {
+      await storage.close();
+      storage.reopen();
+      return storage;
+    },
+    dispose: async () => undefined,
+  };
+}
+
 runStorageCompliance('MemoryStorage', {
   create: async () => {
     const storage = new MemoryStorage();
-    return {
-      storage,
-      reopen: async () => {
-        await storage.close();
-        storage.reopen();
-        return storage;
-      },
-      dispose: async () => undefined,
-    };
+    return closeAndReopen(storage);
   },
 });
 
@@ -42,15 +47,7 @@ runStorageCompliance('MemoryStorage (slow disk: 30% of writes delayed 1-2 ms on 
     const rng = new SeededRandom(Number(process.env.SEED ?? 7));
     const storage = new MemoryStorage({ clock: new RealClock() });
     storage.beforeSave = () => (rng.chance(0.3) ? rng.range(1, 2) : 0);
-    return {
-      storage,
-      reopen: async () => {
-        await storage.close();
-        storage.reopen();
-        return storage;
-      },
-      dispose: async () => undefined,
-    };
+    return closeAndReopen(storage);
   },
 });
 

@@ -21,18 +21,15 @@ export function stepFollower(r: Raft, m: Message): void {
       forward(r, { ...m, from: m.from === NONE ? r.id : m.from });
       return;
     case MessageType.MsgApp:
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      heardFromLeader(r, m);
       handleAppendEntries(r, m);
       return;
     case MessageType.MsgHeartbeat:
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      heardFromLeader(r, m);
       handleHeartbeat(r, m);
       return;
     case MessageType.MsgSnap:
-      r.electionElapsed = 0;
-      r.lead = m.from;
+      heardFromLeader(r, m);
       handleSnapshot(r, m);
       return;
     case MessageType.MsgTransferLeader:
@@ -99,4 +96,14 @@ export function stepCandidate(r: Raft, m: Message): void {
     default:
       return;
   }
+}
+
+/**
+ * A message only the current leader sends (MsgApp, MsgHeartbeat, MsgSnap):
+ * its sender is our leader for this term, and hearing from it restarts the
+ * election timeout.
+ */
+function heardFromLeader(r: Raft, m: Message): void {
+  r.electionElapsed = 0;
+  r.lead = m.from;
 }
