@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openMVCCStore, type MVCCStore, type KeyValue, type TxnOp } from '../src/mvcc/index.ts';
 import { isStrataError } from '../src/errors.ts';
+import { encode } from '../src/codec/index.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -490,6 +491,42 @@ test('snapshot streams in chunks and restore accepts bytes, a promise or a chunk
     assert.equal(m.compactRevision, s.compactRevision);
   }
   await assert.rejects(fresh().then((m) => m.restore(new Uint8Array([1, 2, 3]))), (e: unknown) => isStrataError(e, 'ErrCorrupt'));
+});
+
+test('a truncated or damaged snapshot is ErrCorrupt and changes nothing; format-1 snapshots still restore', async () => {
+  const s = await fresh();
+  await s.put('a', '1');
+  await s.put('b', '2');
+  await s.put('a', '3');
+  await s.compact(3);
+  const snap = await s.snapshot();
+  const m = await fresh();
+  await m.put('z', 'mine');
+  const before = await m.hashKV();
+  // Every proper prefix, and a trailing byte, are rejected before anything changes.
+  for (let cut = 0; cut < snap.length; cut++) {
+    await assert.rejects(m.restore(snap.subarray(0, cut)), (e: unknown) => isStrataError(e, 'ErrCorrupt'), `cut at ${cut}`);
+  }
+  const longer = new Uint8Array(snap.length + 1);
+  longer.set(snap);
+  await assert.rejects(m.restore(longer), (e: unknown) => isStrataError(e, 'ErrCorrupt'));
+  const future = snap.slice();
+  future[1] = 99;
+  await assert.rejects(m.restore(future), (e: unknown) => isStrataError(e, 'ErrFormatVersion'));
+  assert.deepEqual(await m.hashKV(), before);
+  assert.equal(new TextDecoder().decode((await m.range('z')).kvs[0]?.value), 'mine');
+  // Format 1 (the shared msgpack codec) as written before format 2.
+  const recs: (number | Uint8Array)[] = [];
+  const view = new DataView(snap.buffer, snap.byteOffset, snap.byteLength);
+  for (let at = 22; at < snap.length; ) {
+    const len = view.getUint32(at + 12, true);
+    recs.push(view.getFloat64(at, true), view.getUint32(at + 8, true), snap.slice(at + 16, at + 16 + len));
+    at += 16 + len;
+  }
+  const v1 = encode({ kind: 'strata-mvcc', currentRev: s.currentRevision, compactRev: s.compactRevision, records: recs });
+  await m.restore(v1);
+  assert.deepEqual(await m.hashKV(), await s.hashKV());
+  assert.equal(m.compactRevision, 3);
 });
 
 test('R4.9/R5.4: a Txn that deletes from a key ("\\0" range end) and re-puts a key in it survives compaction at its revision', async () => {
