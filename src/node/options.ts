@@ -39,7 +39,7 @@ export interface RaftNodeOptions<Result = unknown> {
   readonly maxSizePerMsg?: number;
   /** Max in-flight MsgApp per follower (core default 256). */
   readonly maxInflightMsgs?: number;
-  /** Take a snapshot every this many applied entries (default 10,000). */
+  /** Take a snapshot every this many applied entries (default 100,000, as etcd since v3.2). */
   readonly snapshotCount?: number;
   /** Entries kept in memory behind a snapshot for slow followers (default 5,000). */
   readonly snapshotCatchUpEntries?: number;

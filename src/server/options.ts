@@ -41,7 +41,7 @@ export interface StrataNodeOptions {
   readonly electionTick?: number;
   /** Ticks per heartbeat (default 1). */
   readonly heartbeatTick?: number;
-  /** Applied entries between Raft snapshots (default 10,000). */
+  /** Applied entries between Raft snapshots (default 100,000, etcd's `--snapshot-count`). */
   readonly snapshotCount?: number;
   /** Use this Raft storage instead of one derived from `dataDir` (e.g. a MemoryStorage the simulator crashes). */
   readonly storage?: Storage;
