@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { strataError, isStrataError, StrataError, InvalidArgumentError, OutOfRangeError } from '../src/errors.ts';
 import { encode, decode, crc32c } from '../src/codec/index.ts';
+import { allocBytes, frame, isFrame, unframe } from '../src/codec/frame.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 import { VirtualClock } from '../src/util/clock.ts';
 
@@ -31,6 +32,36 @@ test('codec round-trips with a version byte and rejects unknown versions', () =>
   bad[0] = 99;
   assert.throws(() => decode(bad), (e: unknown) => isStrataError(e, 'ErrFormatVersion'));
   assert.throws(() => decode(new Uint8Array()), (e: unknown) => isStrataError(e, 'ErrCorrupt'));
+});
+
+test('frame appends a header behind a body: in place behind allocBytes, copied otherwise; unframe gives both back', () => {
+  const body = allocBytes(1000);
+  body.fill(7);
+  const once = frame(body, { leases: [1, 2], name: 'x' });
+  assert.equal(once.buffer, body.buffer, 'framed in place');
+  const twice = frame(once, { v: 1, d: [] });
+  assert.equal(twice.buffer, body.buffer, 'framed in place again');
+  const outer = unframe<{ v: number; d: unknown[] }>(twice);
+  assert.deepEqual(outer.header, { v: 1, d: [] });
+  const inner = unframe<{ leases: number[]; name: string }>(outer.body);
+  assert.deepEqual(inner.header, { leases: [1, 2], name: 'x' });
+  assert.deepEqual(inner.body, new Uint8Array(1000).fill(7));
+  // Framing the same body again must not overwrite the first frame's header.
+  const again = frame(body, { other: true });
+  assert.notEqual(again.buffer, body.buffer);
+  assert.deepEqual(unframe(once).header, { leases: [1, 2], name: 'x' });
+  assert.deepEqual(unframe(again).header, { other: true });
+  // Any other body is copied, and the original is untouched.
+  const plain = new Uint8Array([1, 2, 3]);
+  const copied = frame(plain, 5);
+  assert.deepEqual(unframe(copied).body, plain);
+  assert.deepEqual(plain, new Uint8Array([1, 2, 3]));
+  // Damage is ErrCorrupt, not a wrong answer.
+  assert.equal(isFrame(new Uint8Array([1, 2])), false);
+  assert.throws(() => unframe(new Uint8Array([1, 2, 3])), (e: unknown) => isStrataError(e, 'ErrCorrupt'));
+  const bad = copied.slice();
+  bad[bad.length - 6] = 0xff; // header length beyond the record
+  assert.throws(() => unframe(bad), (e: unknown) => isStrataError(e, 'ErrCorrupt'));
 });
 
 test('crc32c matches the standard check value and composes', () => {

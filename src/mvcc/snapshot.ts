@@ -12,6 +12,7 @@
  * copies). Format 1 (the shared msgpack codec) is still read.
  */
 import { decode } from '../codec/index.ts';
+import { allocBytes } from '../codec/frame.ts';
 import { strataError } from '../errors.ts';
 import type { Backend, BackendRecord } from './backend.ts';
 import { plainView } from './bytes.ts';
@@ -56,8 +57,8 @@ export async function takeSnapshot(backend: Backend, keep: RevSet, currentRev: n
     const last = recs[recs.length - 1]!;
     from = { main: last.main, sub: last.sub + 1 };
   }
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  const out = allocBytes(size); // room behind it: wrappers frame it without a copy
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = MAGIC;
   out[1] = VERSION;
   view.setFloat64(2, currentRev, true);

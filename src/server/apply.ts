@@ -8,7 +8,8 @@
  * on I/O between entries (the memory backend settles writes at once), so a
  * busy cluster applies hundreds of proposals per Ready.
  */
-import { decode, encode } from '../codec/index.ts';
+import { decode } from '../codec/index.ts';
+import { frame, isFrame, unframe } from '../codec/frame.ts';
 import { isStrataError, strataError } from '../errors.ts';
 import type { Lessor } from '../lease/lessor.ts';
 import type { LeaseRecord } from '../lease/lease.ts';
@@ -277,12 +278,18 @@ export class StrataStateMachine implements StateMachine<ApplyOutcome> {
     const leases = this.lessor.snapshot();
     const alarms = this.alarms();
     const mvcc = this.kv.store.snapshot();
-    const doc: StateSnapshot = { mvcc: await mvcc, leases, alarms };
-    return encode(doc);
+    // The MVCC bytes (the bulk) framed with the rest: no copy of them.
+    return frame(await mvcc, { leases, alarms });
   }
 
   async restore(data: Uint8Array): Promise<void> {
-    const doc = decode<StateSnapshot>(data);
+    let doc: StateSnapshot;
+    if (isFrame(data)) {
+      const { header, body } = unframe<Omit<StateSnapshot, 'mvcc'>>(data);
+      doc = { mvcc: body, leases: header.leases, alarms: header.alarms };
+    } else {
+      doc = decode<StateSnapshot>(data); // written before framing
+    }
     // The store rebuilds its key→lease attachments from the records.
     await this.kv.store.restore(doc.mvcc);
     this.lessor.restore(doc.leases, this.clock.now(), this.electionTimeoutMs);
