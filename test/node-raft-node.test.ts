@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { isStrataError } from '../src/errors.ts';
 import { StateRole } from '../src/raft/types.ts';
 import { Cluster, enc } from './node-harness.ts';
+import { DigestStateMachine } from '../src/sim/state-machine.ts';
+import type { StateMachine } from '../src/node/state-machine.ts';
 
 const seed = Number(process.env.SEED ?? 7);
 
@@ -217,4 +219,37 @@ test('issue #8: a transfer to an unreachable voter times out with ErrTimeoutLead
   await c.until(() => c.leader() !== undefined);
   const r = await c.wait(c.leader()!.propose(enc('after-timeout')));
   assert.ok(r.index > 0);
+});
+
+test('etcd ErrTooManyRequests: proposals are refused while the applied index trails the commit index by more than maxApplyLag (a restart replaying its log)', async () => {
+  const c = new Cluster([1], { maxApplyLag: 20, snapshotCount: 10_000 }, seed);
+  await c.start();
+  const l = await c.electLeader();
+  for (let i = 0; i < 30; i++) await c.wait(l.propose(enc(`v${i}`)));
+  const committed = l.commitIndex;
+  l.halt();
+  // Restart with a state machine whose first apply waits until released.
+  const inner = new DigestStateMachine();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const gated: StateMachine<number> = {
+    apply: async (entries) => {
+      await gate;
+      return inner.apply(entries);
+    },
+    snapshot: () => inner.snapshot(),
+    restore: (data) => inner.restore(data),
+  };
+  const n = await c.boot(1, [1], { stateMachine: gated });
+  await c.advance(5);
+  assert.equal(n.commitIndex, committed, 'the commit index is known from the hard state');
+  assert.ok(committed - n.appliedIndex > 20, `applied ${n.appliedIndex} of ${committed}`);
+  await assert.rejects(n.propose(enc('too-soon')), (e: unknown) => isStrataError(e, 'ErrTooManyRequests'));
+  await assert.rejects(n.addMember(9), (e: unknown) => isStrataError(e, 'ErrTooManyRequests'));
+  release();
+  await c.until(() => n.appliedIndex >= committed);
+  assert.equal(inner.count, 30, 'the refused proposals never reached the log');
+  await c.electLeader();
+  const r = await c.wait(n.propose(enc('after')));
+  assert.equal(r.result, 31);
 });

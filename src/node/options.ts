@@ -50,6 +50,13 @@ export interface RaftNodeOptions<Result = unknown> {
    * for proposals and transfers, 5 × electionTick for reads).
    */
   readonly requestTimeoutTicks?: number;
+  /**
+   * New proposals are refused with `ErrTooManyRequests` while the applied
+   * index trails the commit index by more than this many entries (default
+   * 5,000, etcd's gap between apply and commit index): the state machine is
+   * not keeping up — e.g. a restarted member still replaying its log.
+   */
+  readonly maxApplyLag?: number;
   /** A learner may be promoted once its match index ≥ this fraction of the leader's (default 0.9, etcd's rule). */
   readonly learnerReadyPercent?: number;
   /** Close storage and transport on {@link RaftNode.stop} (default true). */

@@ -87,6 +87,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private readonly snapshotCount: number;
   private readonly catchUp: number;
   private readonly proposalTimeout: number;
+  private readonly maxApplyLag: number;
   private readonly readTimeout: number;
   private readonly observer: NodeObserver | undefined;
   /** Distinguishes this start from earlier ones of the same member in proposal envelopes. */
@@ -137,6 +138,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     this.snapshotCount = options.snapshotCount ?? 100_000;
     this.catchUp = options.snapshotCatchUpEntries ?? 5_000;
     this.proposalTimeout = options.requestTimeoutTicks ?? 2 * this.electionTick;
+    this.maxApplyLag = options.maxApplyLag ?? 5_000;
     this.readTimeout = options.requestTimeoutTicks ?? 5 * this.electionTick;
     this.observer = options.observer;
     this.nonce = Math.floor(options.rng.next() * 0x1_0000_0000) >>> 0;
@@ -342,6 +344,11 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     return this.logStore;
   }
 
+  /** The commit index as this member knows it (0 before start). */
+  get commitIndex(): number {
+    return this.raw?.raft.raftLog.committed ?? 0;
+  }
+
   /** Last applied index. */
   get appliedIndex(): number {
     return this.applied;
@@ -418,7 +425,13 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
 
   private newProposal(signal: AbortSignal | undefined): PendingProposal {
     const p = this.props.create(signal, this.ticks + this.proposalTimeout);
-    if (!this.rejectIfDown(p.d)) this.props.register(p);
+    if (this.rejectIfDown(p.d)) return p;
+    const lag = this.commitIndex - this.applied;
+    if (lag > this.maxApplyLag) {
+      p.d.reject(strataError('ErrTooManyRequests', `too many requests: applied index trails the commit index by ${lag} entries`, { lag }));
+      return p;
+    }
+    this.props.register(p);
     return p;
   }
 
