@@ -29,6 +29,7 @@ import { VisitedSet, pairHash, zobrist } from './memo.ts';
 import { deepEqual, hashValue, mix32 } from './hash.ts';
 import { compileOps, preservesState, stepValue, type CompiledOps } from './compiled.ts';
 import type { KvStore } from './models/kv-store.ts';
+import { giveInt32, takeInt32 } from './pool.ts';
 
 /**
  * Transitions from the first states met are cached in a dense table (one
@@ -39,6 +40,9 @@ import type { KvStore } from './models/kv-store.ts';
  */
 const DENSE_ENTRIES = 1 << 18;
 const DENSE_STATES = 64;
+/** First and largest size of the transition cache for the other states, in slots. */
+const CACHE_FIRST = 1 << 10;
+const CACHE_SLOTS = 1 << 18;
 
 /** Order of events: by time; at equal times calls first (they overlap); then by operation. */
 function sortEvents(calls: Float64Array, returns: Float64Array): Int32Array {
@@ -155,6 +159,12 @@ export class PartitionSearch<S, I, O> {
   private dense = new Int32Array(0);
   private denseStates = 0;
   private readonly denseMax: number;
+  // Transition cache (generic path), for operations that have changed the
+  // state at least once (`writer`): slots of (state + 1, op, to), 0 = empty.
+  private cache: Int32Array<ArrayBuffer>;
+  private cacheMask: number;
+  private cacheFill = 0;
+  private readonly writer: Uint8Array;
   // The last transition computed outside the dense table (a forced move is
   // checked when its frame is built, then taken by the search loop).
   private lastState = -1;
@@ -253,6 +263,9 @@ export class PartitionSearch<S, I, O> {
     for (let i = 0; i < n; i++) this.zob[i] = zobrist(i);
     this.bits = new Int32Array((n + 31) >>> 5);
     this.visited = new VisitedSet(Math.min(1 << 16, 4 * n + 64));
+    this.writer = new Uint8Array(this.compiled === undefined ? n : 0);
+    this.cache = takeInt32(this.compiled === undefined ? 3 * CACHE_FIRST : 0);
+    this.cacheMask = this.compiled === undefined ? CACHE_FIRST - 1 : 0;
     this.denseMax = Math.max(1, Math.min(DENSE_STATES, Math.floor(DENSE_ENTRIES / Math.max(1, n))));
     this.cand = new Int32Array(Math.max(16, 4 * n));
     this.frameOff = new Int32Array(n + 1);
@@ -282,24 +295,81 @@ export class PartitionSearch<S, I, O> {
     return v < 0 ? ILLEGAL : v === cur ? state : store.set(state, k, v);
   }
 
-  /** Generic path: next state after `op` from `state` (or ILLEGAL), cached for the first states. */
+  /**
+   * Generic path: next state after `op` from `state` (or ILLEGAL). Cached in
+   * the dense table for the first states, and in the transition cache for
+   * operations that have changed the state before.
+   */
   private transition(state: number, op: number): number {
     const states = this.states as StateTable<S>;
     if (state < this.denseStates) {
       const t = this.dense[state * this.n + op] as number;
       if (t !== UNKNOWN) return t;
     }
-    if (state === this.lastState && op === this.lastOp) return this.lastTo;
-    const r = this.model.step(states.states[state] as S, this.inputs[op] as I, this.outputs[op]);
-    const to = r[0] ? states.intern(r[1]) : ILLEGAL;
+    const writer = this.writer[op] === 1;
+    let at = 0;
+    if (writer) {
+      at = (mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3;
+      const cache = this.cache;
+      if (cache[at] === state + 1 && cache[at + 1] === op) return cache[at + 2] as number;
+    } else if (state === this.lastState && op === this.lastOp) return this.lastTo;
+    const cur = states.states[state] as S;
+    const r = this.model.step(cur, this.inputs[op] as I, this.outputs[op]);
+    // A step that hands back the state it was given (a read) stays put: no interning.
+    const to = r[0] ? (r[1] === cur ? state : states.internFrom(r[1], state)) : ILLEGAL;
     this.lastState = state;
     this.lastOp = op;
     this.lastTo = to;
     if (state < this.denseMax) {
       if (state >= this.denseStates) this.growDense(state + 1);
       this.dense[state * this.n + op] = to;
+    } else if (writer) {
+      this.cacheStore(at, state, op, to);
+    } else if (to >= 0 && to !== state) {
+      // First state change by this operation: cache its transitions from now on.
+      this.writer[op] = 1;
+      this.cacheStore((mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3, state, op, to);
     }
     return to;
+  }
+
+  /**
+   * Put (state, op) → to into the transition cache at `at`, replacing what was
+   * there (a lossy cache: a miss only costs a call to `step`). The cache
+   * doubles while it fills, up to {@link CACHE_SLOTS} slots.
+   */
+  private cacheStore(at: number, state: number, op: number, to: number): void {
+    const cache = this.cache;
+    if (cache[at] === 0 && ++this.cacheFill * 2 > this.cacheMask && this.cacheMask + 1 < CACHE_SLOTS) {
+      this.growCache();
+      at = (mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3;
+    }
+    const c = this.cache;
+    c[at] = state + 1;
+    c[at + 1] = op;
+    c[at + 2] = to;
+  }
+
+  private growCache(): void {
+    const old = this.cache;
+    const slots = (this.cacheMask + 1) * 2;
+    const mask = slots - 1;
+    const cache = takeInt32(slots * 3);
+    let fill = 0;
+    for (let from = 0; from < old.length; from += 3) {
+      const key = old[from] as number;
+      if (key === 0) continue;
+      const op = old[from + 1] as number;
+      const at = (mix32(Math.imul(key - 1, 0x9e3779b1) ^ op) & mask) * 3;
+      if (cache[at] === 0) fill++;
+      cache[at] = key;
+      cache[at + 1] = op;
+      cache[at + 2] = old[from + 2] as number;
+    }
+    giveInt32(old);
+    this.cache = cache;
+    this.cacheMask = mask;
+    this.cacheFill = fill;
   }
 
   private growDense(atLeast: number): void {
@@ -453,6 +523,8 @@ export class PartitionSearch<S, I, O> {
     if (result !== undefined) {
       this.result = result;
       visited.release();
+      giveInt32(this.cache);
+      this.cache = new Int32Array(0);
       this.store?.release();
     }
     return result;

@@ -1,13 +1,27 @@
 /**
- * State interning and the transition cache.
+ * State interning.
  *
  * The search handles states only through small integer ids: each distinct
  * model state (by the model's equality) gets one id, so the memo of
  * (linearized set, state) pairs compares integers and transitions can be
  * cached in integer tables.
+ *
+ * Costs that matter for user models (the generic path), cheapest first:
+ * - non-negative int32 states: an integer table, no hashing;
+ * - strings: hashed once ({@link hashString}) into an open-addressing table and
+ *   compared with `===` (no `Map`: a `Map` of many long strings costs about
+ *   twice as much, mostly in growing its own table);
+ * - Maps and plain objects derived from an interned state by `step`
+ *   ({@link StateTable.internFrom}): only the entries that differ from the
+ *   parent state are hashed — the structural hash is a sum over entries, so
+ *   the parent's sum is adjusted instead of rehashing every value (a map of
+ *   ten long strings where one key changed hashes one value, not ten);
+ * - anything else: {@link hashValue}, or the model's own `hash`.
+ * Every hash match is confirmed with the model's `equal` (default
+ * {@link deepEqual}), so hashing never merges states that differ.
  */
 import type { Model } from './types.ts';
-import { deepEqual, hashValue, mix32 } from './hash.ts';
+import { deepEqual, hashString, hashValue, mix32 } from './hash.ts';
 
 type Primitive = string | number | bigint | boolean | undefined | null | symbol;
 
@@ -15,31 +29,57 @@ function isPrimitive(v: unknown): v is Primitive {
   return v === null || (typeof v !== 'object' && typeof v !== 'function');
 }
 
+// The structural hash of a Map or plain object is a sum of one term per entry
+// (so it does not depend on insertion order and can be updated entry by
+// entry), finished with the entry count.
+const MAP_SEED = 0x2c1b3c6d;
+const OBJECT_SEED = 0x6a09e667;
+
+/** The hash term of one Map entry. */
+function mapTerm(k: unknown, x: unknown): number {
+  return mix32(hashValue(k) ^ Math.imul(hashValue(x), 0x9e3779b1));
+}
+
+/** The hash term of one object field (fields whose value is `undefined` have none). */
+function fieldTerm(k: string, x: unknown): number {
+  return mix32(hashString(k) ^ Math.imul(hashValue(x), 0x9e3779b1));
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Plain objects: the only objects hashed field by field here. */
+function isPlainObject(v: object): v is Record<string, unknown> {
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Gives each distinct state an id 0, 1, 2, … */
 export class StateTable<S> {
   /** State by id. */
   readonly states: S[] = [];
   private hashes = new Int32Array(64);
+  // For Map and plain-object states: the sum of entry terms and the entry
+  // count (see mapTerm / fieldTerm); kind 1 = Map, 2 = plain object, 0 = other.
+  private sums = new Int32Array(64);
+  private counts = new Int32Array(64);
+  private kinds = new Uint8Array(64);
   private slots = new Int32Array(128); // id + 1, 0 = empty
   private mask = 127;
   private readonly primitives = new Map<Primitive, number>();
-  private readonly usePrimitiveMap: boolean;
-  private readonly hashFn: (s: S) => number;
+  /** No model `equal` and no model `hash`: `===` decides for primitives. */
+  private readonly plain: boolean;
+  /** The model's `hash`, if any (then structural hashing is never used). */
+  private readonly modelHash: ((s: S) => number) | undefined;
   private readonly equalFn: (a: S, b: S) => boolean;
 
   constructor(model: Model<S, unknown, unknown>) {
     const { equal, hash } = model;
-    this.usePrimitiveMap = equal === undefined && hash === undefined;
-    if (equal !== undefined) {
-      this.equalFn = (a, b) => equal.call(model, a, b);
-      // Without the model's hash, a structural one. States are merged only
-      // when `equal` agrees, so this is always sound; if `equal` ignores some
-      // fields, states differing only there are kept apart (less merging).
-      this.hashFn = hash !== undefined ? (s) => hash.call(model, s) : hashValue;
-    } else {
-      this.equalFn = deepEqual;
-      this.hashFn = hash !== undefined ? (s) => hash.call(model, s) : hashValue;
-    }
+    this.plain = equal === undefined && hash === undefined;
+    this.modelHash = hash !== undefined ? (s) => hash.call(model, s) : undefined;
+    // Without the model's hash, a structural one. States are merged only
+    // when `equal` agrees, so this is always sound; if `equal` ignores some
+    // fields, states differing only there are kept apart (less merging).
+    this.equalFn = equal !== undefined ? (a, b) => equal.call(model, a, b) : deepEqual;
   }
 
   /** Number of distinct states so far. */
@@ -87,8 +127,10 @@ export class StateTable<S> {
 
   /** The id of `s`, adding it if new. */
   intern(s: S): number {
-    if (this.usePrimitiveMap && typeof s === 'number' && (s | 0) === s && s >= 0) return this.internInt(s);
-    if (this.usePrimitiveMap && isPrimitive(s)) {
+    if (this.modelHash !== undefined) return this.probe(this.modelHash(s) | 0, s, 0, 0, 0);
+    if (typeof s === 'string') return this.probe(hashString(s), s, 0, 0, 0);
+    if (this.plain && isPrimitive(s)) {
+      if (typeof s === 'number' && (s | 0) === s && s >= 0) return this.internInt(s);
       const found = this.primitives.get(s);
       if (found !== undefined) return found;
       const id = this.states.length;
@@ -96,27 +138,128 @@ export class StateTable<S> {
       this.primitives.set(s, id);
       return id;
     }
-    const h = this.hashFn(s) | 0;
+    if (s instanceof Map) {
+      let sum = 0;
+      for (const [k, x] of s as Map<unknown, unknown>) sum = (sum + mapTerm(k, x)) | 0;
+      return this.probe(mix32((MAP_SEED + sum) ^ s.size), s, 1, sum, s.size);
+    }
+    if (typeof s === 'object' && s !== null && !Array.isArray(s) && !(s instanceof Set) && isPlainObject(s)) {
+      let sum = 0;
+      let n = 0;
+      for (const k in s) {
+        if (!hasOwn.call(s, k)) continue;
+        const x = s[k];
+        if (x === undefined) continue;
+        sum = (sum + fieldTerm(k, x)) | 0;
+        n++;
+      }
+      return this.probe(mix32((OBJECT_SEED + sum) ^ n), s, 2, sum, n);
+    }
+    return this.probe(hashValue(s), s, 0, 0, 0);
+  }
+
+  /**
+   * The id of `s`, a state that `step` returned from the state with id
+   * `from`. For Map and plain-object states only the entries that differ from
+   * `from`'s are hashed; the result is the same as {@link intern}'s.
+   */
+  internFrom(s: S, from: number): number {
+    if (this.modelHash === undefined && typeof s === 'object' && s !== null) {
+      const kind = this.kinds[from] as number;
+      if (kind === 1 && s instanceof Map) return this.internMapFrom(s, from);
+      if (kind === 2 && !(s instanceof Map) && !Array.isArray(s) && !(s instanceof Set) && isPlainObject(s)) {
+        return this.internObjectFrom(s, from);
+      }
+    }
+    return this.intern(s);
+  }
+
+  private internMapFrom(s: Map<unknown, unknown>, from: number): number {
+    const parent = this.states[from] as Map<unknown, unknown>;
+    let sum = this.sums[from] as number;
+    let shared = 0; // keys of `s` also in the parent
+    for (const [k, x] of s) {
+      const y = parent.get(k);
+      if (y === undefined && !parent.has(k)) {
+        sum = (sum + mapTerm(k, x)) | 0;
+        continue;
+      }
+      shared++;
+      if (x === y) continue;
+      sum = (sum - mapTerm(k, y) + mapTerm(k, x)) | 0;
+    }
+    // A parent key missing from `s`: count again from scratch.
+    if (shared !== parent.size) return this.intern(s as S);
+    return this.probe(mix32((MAP_SEED + sum) ^ s.size), s as S, 1, sum, s.size);
+  }
+
+  private internObjectFrom(s: Record<string, unknown>, from: number): number {
+    const parent = this.states[from] as Record<string, unknown>;
+    let sum = this.sums[from] as number;
+    let n = this.counts[from] as number;
+    let shared = 0; // defined fields of the parent also present in `s`
+    for (const k in s) {
+      if (!hasOwn.call(s, k)) continue;
+      const x = s[k];
+      const y = hasOwn.call(parent, k) ? parent[k] : undefined;
+      if (y !== undefined) shared++;
+      if (x === y) continue;
+      if (y !== undefined) {
+        sum = (sum - fieldTerm(k, y)) | 0;
+        n--;
+      }
+      if (x !== undefined) {
+        sum = (sum + fieldTerm(k, x)) | 0;
+        n++;
+      }
+    }
+    // A defined parent field missing from `s`: count again from scratch.
+    if (shared !== (this.counts[from] as number)) return this.intern(s as S);
+    return this.probe(mix32((OBJECT_SEED + sum) ^ n), s as S, 2, sum, n);
+  }
+
+  /** Find `s` (hash `h`) or add it; `kind`, `sum`, `count` as in `sums`. */
+  private probe(h: number, s: S, kind: number, sum: number, count: number): number {
     const mask = this.mask;
+    const slots = this.slots;
+    const hashes = this.hashes;
+    const states = this.states;
+    const plainString = this.plain && typeof s === 'string';
     let i = mix32(h) & mask;
     for (;;) {
-      const slot = this.slots[i] as number;
+      const slot = slots[i] as number;
       if (slot === 0) break;
       const id = slot - 1;
-      if (this.hashes[id] === h && this.equalFn(this.states[id] as S, s)) return id;
+      if (hashes[id] === h && (plainString ? states[id] === s : this.equalFn(states[id] as S, s))) return id;
       i = (i + 1) & mask;
     }
-    const id = this.states.length;
-    this.states.push(s);
-    if (id >= this.hashes.length) {
-      const bigger = new Int32Array(this.hashes.length * 2);
-      bigger.set(this.hashes);
-      this.hashes = bigger;
-    }
+    const id = states.length;
+    states.push(s);
+    if (id >= hashes.length) this.growIds();
     this.hashes[id] = h;
-    this.slots[i] = id + 1;
+    this.kinds[id] = kind;
+    this.sums[id] = sum;
+    this.counts[id] = count;
+    slots[i] = id + 1;
     if (id * 2 >= mask) this.grow();
     return id;
+  }
+
+  private growIds(): void {
+    let cap = this.hashes.length * 2;
+    while (cap <= this.states.length) cap *= 2;
+    const hashes = new Int32Array(cap);
+    hashes.set(this.hashes);
+    this.hashes = hashes;
+    const sums = new Int32Array(cap);
+    sums.set(this.sums);
+    this.sums = sums;
+    const counts = new Int32Array(cap);
+    counts.set(this.counts);
+    this.counts = counts;
+    const kinds = new Uint8Array(cap);
+    kinds.set(this.kinds);
+    this.kinds = kinds;
   }
 
   private grow(): void {
