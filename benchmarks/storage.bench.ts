@@ -5,9 +5,14 @@
 // ROUNDS short rounds alternating floor and LevelStorage (the disk is shared
 // and noisy); rates are the median over rounds, latencies pooled.
 //
+// A last case saves a 30 MB compaction snapshot while 4 writers keep
+// appending, and reports how long the entry saves issued meanwhile wait.
+//
 // Env: STORAGE_BENCH_SECONDS (per case and implementation, default 1.5),
-//      STORAGE_BENCH_ROUNDS (default 3).
+//      STORAGE_BENCH_ROUNDS (default 3), STORAGE_BENCH_ONLY=snapshot (only
+//      the snapshot case), STORAGE_BENCH_SNAPSHOT_MB (default 30).
 import { mkdtemp, rm } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -266,8 +271,80 @@ async function memoryAppend(size: number): Promise<Row> {
   return { impl: 'MemoryStorage', batch: size, 'saves/s': Math.round(s.stats.saves / secs), 'entries/s': Math.round(s.stats.entriesSaved / secs) };
 }
 
+const SNAPSHOT_MB = Number(process.env.STORAGE_BENCH_SNAPSHOT_MB ?? 30);
+const SNAPSHOT_WRITERS = 4;
+
+/**
+ * One round: SNAPSHOT_WRITERS writers append 10-entry saves back to back;
+ * after a warm-up a SNAPSHOT_MB compaction snapshot (index = last issued
+ * entry, same term: what a member saves when it snapshots its own applied
+ * state) is saved. Entry-save latencies are split into those issued before
+ * the snapshot and those issued while it was being saved.
+ */
+async function snapshotRound(): Promise<{ snapMs: number; before: number[]; during: number[]; doneDuring: number; loopMaxMs: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-bench-snap-'));
+  const s = await LevelStorage.open(dir);
+  const data = new Uint8Array(SNAPSHOT_MB * 1e6).map((_, i) => (i * 31 + (i >>> 11)) & 0xff);
+  const conf = { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+  let next = 1;
+  let stop = false;
+  let snapStart = Infinity;
+  let snapEnd = Infinity;
+  const before: number[] = [];
+  const during: number[] = [];
+  let doneDuring = 0;
+  const worker = async (): Promise<void> => {
+    while (!stop) {
+      const lo = next;
+      next += 10;
+      const a = performance.now();
+      await s.save({ entries: batch(lo, 10), hardState: { term: 1, vote: 1, commit: lo - 1 } });
+      const ms = performance.now() - a;
+      if (a < snapStart) before.push(ms);
+      else if (a < snapEnd) during.push(ms);
+      if (a >= snapStart && a + ms < snapEnd) doneDuring++;
+    }
+  };
+  const workers = Array.from({ length: SNAPSHOT_WRITERS }, worker);
+  await new Promise((r) => setTimeout(r, 400));
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  snapStart = performance.now();
+  await s.save({ snapshot: { metadata: { index: next - 1, term: 1, confState: conf }, data } });
+  snapEnd = performance.now();
+  loop.disable();
+  await new Promise((r) => setTimeout(r, 100));
+  stop = true;
+  await Promise.all(workers);
+  await s.close();
+  await rm(dir, { recursive: true, force: true });
+  return { snapMs: snapEnd - snapStart, before, during, doneDuring, loopMaxMs: loop.max / 1e6 };
+}
+
+async function snapshotCase(): Promise<Row[]> {
+  const rows: Row[] = [];
+  await snapshotRound(); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    progress(`storage: ${SNAPSHOT_MB} MB snapshot while appending, round ${r + 1}/${ROUNDS}`);
+    const m = await snapshotRound();
+    rows.push({
+      round: r + 1, 'snapshot save ms': m.snapMs, 'entry saves issued during': m.during.length, 'done before snapshot': m.doneDuring,
+      'during p50 ms': percentile(m.during, 50), 'during p99 ms': percentile(m.during, 99), 'during max ms': Math.max(0, ...m.during),
+      'before p99 ms': percentile(m.before, 99), 'event loop max ms': m.loopMaxMs,
+    });
+  }
+  return rows;
+}
+
 /** Run the storage benchmarks; prints tables and writes benchmarks/results/storage.json. */
 export async function main(): Promise<void> {
+  if (process.env.STORAGE_BENCH_ONLY === 'snapshot') {
+    const rows = await snapshotCase();
+    printTable(`${SNAPSHOT_MB} MB compaction snapshot saved while ${SNAPSHOT_WRITERS} writers append 10 x ${PAYLOAD} B entries per save`, rows);
+    const file = writeResults('storage-snapshot', rows, { snapshotMB: SNAPSHOT_MB, writers: SNAPSHOT_WRITERS, rounds: ROUNDS });
+    process.stdout.write(`\nresults: ${file}\n`);
+    return;
+  }
   const append: Row[] = [];
   for (const size of BATCH_SIZES) {
     const { raw, level } = await compare(`append batch=${size}`, (s) => s.appendRound(size));
@@ -305,6 +382,9 @@ export async function main(): Promise<void> {
   for (const size of [1, 100]) memory.push(await memoryAppend(size));
   printTable('MemoryStorage save cost (no I/O)', memory);
 
-  const file = writeResults('storage', [...append, ...concurrent, ...cpu, ...memory], { payloadBytes: PAYLOAD, secondsPerCase: SECONDS, rounds: ROUNDS });
+  const snapshot = await snapshotCase();
+  printTable(`${SNAPSHOT_MB} MB compaction snapshot saved while ${SNAPSHOT_WRITERS} writers append 10 x ${PAYLOAD} B entries per save`, snapshot);
+
+  const file = writeResults('storage', [...append, ...concurrent, ...cpu, ...memory, ...snapshot], { payloadBytes: PAYLOAD, secondsPerCase: SECONDS, rounds: ROUNDS });
   process.stdout.write(`\nresults: ${file}\n`);
 }
