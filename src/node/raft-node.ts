@@ -110,6 +110,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private applied = 0;
   private snapshotIndex = 0;
   private snapshotDue = false;
+  /** The background save and compaction of the last snapshot taken, while in flight. */
+  private snapshotSaving: Promise<void> | undefined;
   private confState: ConfState = bootstrapSnapshot([]).metadata.confState;
   private role: StateRole = StateRole.Follower;
   private leader: NodeId = 0;
@@ -387,6 +389,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     if (this.stopped) return;
     this.halt(strataError('ErrStopped', 'node stopped'));
     await this.loopPromise.catch(() => undefined);
+    await this.snapshotSaving;
     if (this.opts.closeOnStop ?? true) {
       await this.transport.close();
       await this.storage.close();
@@ -529,7 +532,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         if (this.stopped) return;
         raw.advance();
         this.inReady = false;
-        if (this.applied - this.snapshotIndex >= this.snapshotCount || this.snapshotDue) {
+        if ((this.applied - this.snapshotIndex >= this.snapshotCount || this.snapshotDue) && this.snapshotSaving === undefined) {
           this.snapshotDue = false;
           await this.takeSnapshot();
         }
@@ -572,6 +575,10 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       if (now.length > 0) this.transport.send(now);
     }
     let committed = rd.committedEntries;
+    // An installed snapshot is saved only after our own (older) one is: saves
+    // then reach the storage in snapshot order.
+    if (snap !== undefined && this.snapshotSaving !== undefined) await this.snapshotSaving;
+    if (this.stopped) return;
     if (rd.hardState !== undefined || rd.entries.length > 0 || snap !== undefined) {
       const saving = this.storage.save({
         ...(rd.hardState !== undefined ? { hardState: rd.hardState } : {}),
@@ -763,6 +770,16 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     }
   }
 
+  /**
+   * Take a snapshot of the applied state in the loop (the state machine sees
+   * no apply meanwhile) and compact the in-memory log behind it at once — a
+   * joining member must be sent this snapshot, never entry 1 (the initial
+   * configuration lives only in the bootstrap snapshot). Saving it and
+   * compacting the storage happen in the background while the loop goes on,
+   * as in etcd: a big snapshot must not hold up replication and client writes
+   * while it is written. Until the save is durable, storage keeps the
+   * previous snapshot and the whole log, so a crash loses nothing.
+   */
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
     const d = this.dedup.toRecords();
@@ -770,20 +787,24 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     const appData = await this.sm.snapshot();
     if (this.stopped || index <= this.logStore.snapshot().metadata.index) return;
     const snap = this.logStore.createSnapshot(index, this.confState, encodeSnapshotData(d, m, appData));
-    await this.storage.save({ snapshot: snap });
-    if (this.stopped) return;
     this.snapshotIndex = index;
-    // Keep a margin for slow followers, but never the very first entries: the
-    // initial configuration lives only in the bootstrap snapshot, so a member
-    // that joins with an empty log must be sent a snapshot, not entry 1.
+    // Keep a margin for slow followers, but never the very first entries.
     const compactTo = Math.max(1, index - this.catchUp);
     if (compactTo >= this.logStore.firstIndex()) this.logStore.compact(compactTo);
-    try {
-      await this.storage.compact(index);
-    } catch (err) {
-      if (!isStrataError(err, 'ErrCompacted')) throw err;
-    }
     log.node('%d snapshot at %d, log from %d', this.id, index, this.logStore.firstIndex());
+    this.snapshotSaving = this.storage.save({ snapshot: snap }).then(
+      async () => {
+        if (!this.stopped) await this.storage.compact(index);
+      },
+    ).then(
+      () => {
+        this.snapshotSaving = undefined;
+      },
+      (err: unknown) => {
+        this.snapshotSaving = undefined;
+        if (!isStrataError(err, 'ErrCompacted')) this.fail(err);
+      },
+    );
   }
 
   /** Per-tick expiry of forwarded proposals never seen, read rounds, and transfers. */
