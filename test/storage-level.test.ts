@@ -1,16 +1,17 @@
 // LevelStorage (issue #4): the Storage compliance suite on a real directory,
 // plus checksums, torn-tail truncation, corruption detection, the directory
-// lock, format versions, snapshot chunks and group commit.
+// lock, format versions and group commit. Snapshot files (format version 2)
+// and the legacy chunk layout are tested in storage-snapfile.test.ts.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { LevelStorage } from '../src/storage/level.ts';
-import { chunkKey, entryKey, versionValue, HARD_STATE_KEY, SNAPSHOT_META_KEY, VERSION_KEY } from '../src/storage/level-records.ts';
+import { entryKey, versionValue, HARD_STATE_KEY, SNAPSHOT_META_KEY, VERSION_KEY } from '../src/storage/level-records.ts';
 import { isStrataError } from '../src/errors.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 import type { ErrorCode } from '../src/errors.ts';
@@ -143,7 +144,7 @@ describe('LevelStorage: checksums and recovery', () => {
     await openFails(dir2, 'ErrCorrupt', /entry 4 .*missing/);
   });
 
-  test('issue #4: damage to the hard state, snapshot metadata or a snapshot chunk is ErrCorrupt naming it', async () => {
+  test('issue #4: damage to the hard state, snapshot metadata, snapshot file or version is ErrCorrupt naming it', async () => {
     const make = async (): Promise<string> => {
       const dir = await tempDir();
       const s = await LevelStorage.open(dir, { snapshotChunkSize: 1000 });
@@ -159,11 +160,14 @@ describe('LevelStorage: checksums and recovery', () => {
     await flipByte(d2, SNAPSHOT_META_KEY, 8);
     await openFails(d2, 'ErrCorrupt', /snapshot metadata/);
     const d3 = await make();
-    await flipByte(d3, chunkKey(1), 500);
-    await openFails(d3, 'ErrCorrupt', /snapshot chunk 1/);
+    const [file] = await readdir(join(d3, 'snap'));
+    const bytes = await readFile(join(d3, 'snap', file as string));
+    bytes[1500] = (bytes[1500] as number) ^ 0x40;
+    await writeFile(join(d3, 'snap', file as string), bytes);
+    await openFails(d3, 'ErrCorrupt', new RegExp(`snapshot file snap/${file as string}: checksum mismatch`));
     const d4 = await make();
-    await raw(d4, async (db) => db.del(chunkKey(2)));
-    await openFails(d4, 'ErrCorrupt', /snapshot chunk 2 .*missing/);
+    await rm(join(d4, 'snap', (await readdir(join(d4, 'snap')))[0] as string));
+    await openFails(d4, 'ErrCorrupt', /snapshot file .*missing/);
     const d5 = await make();
     await flipByte(d5, VERSION_KEY);
     await openFails(d5, 'ErrCorrupt', /format version/);
@@ -171,35 +175,13 @@ describe('LevelStorage: checksums and recovery', () => {
 
   test('issue #4: an unknown format version (or no version record) is refused with ErrFormatVersion', async () => {
     const dir = await filled(1);
-    await raw(dir, async (db) => db.put(VERSION_KEY, versionValue(2)));
-    await openFails(dir, 'ErrFormatVersion', /version 2/);
+    await raw(dir, async (db) => db.put(VERSION_KEY, versionValue(3)));
+    await openFails(dir, 'ErrFormatVersion', /version 3/);
+    await raw(dir, async (db) => db.put(VERSION_KEY, versionValue(0)));
+    await openFails(dir, 'ErrFormatVersion', /version 0/);
     const foreign = await tempDir();
     await raw(foreign, async (db) => db.put(Buffer.from('something'), Buffer.from('else')));
     await openFails(foreign, 'ErrFormatVersion', /no format-version record/);
-  });
-
-  test('issue #4: a large snapshot is stored in chunks; replacing it removes stale chunks', async () => {
-    const dir = await tempDir();
-    let s = await LevelStorage.open(dir);
-    const big = snap(10, 2, 2.5 * 1024 * 1024);
-    await s.save({ snapshot: big, hardState: { term: 2, vote: 1, commit: 10 } });
-    await s.close();
-    await raw(dir, async (db) => {
-      for (let c = 0; c < 3; c++) assert.ok((await db.get(chunkKey(c))) !== undefined, `chunk ${c}`);
-      assert.ok(((await db.get(chunkKey(0))) as Buffer).length <= 1024 * 1024 + 4, 'chunks are at most 1 MiB');
-    });
-    s = await LevelStorage.open(dir);
-    assert.deepEqual(plain(await s.load()).snapshot, plain({ hardState: { term: 0, vote: 0, commit: 0 }, entries: [], snapshot: big }).snapshot);
-    await s.save({ snapshot: snap(11, 2, 100) });
-    await s.close();
-    await raw(dir, async (db) => {
-      assert.ok((await db.get(chunkKey(0))) !== undefined);
-      assert.equal(await db.get(chunkKey(1)), undefined);
-      assert.equal(await db.get(chunkKey(2)), undefined);
-    });
-    s = await LevelStorage.open(dir);
-    assert.equal((await s.load()).snapshot?.data.length, 100);
-    await s.close();
   });
 
   test('issue #4: a request that cannot be encoded is rejected and changes nothing', async () => {
@@ -432,22 +414,30 @@ describe('LevelStorage: randomised corruption', () => {
       await s.save({ entries: ents(1, last + 2, 1, rng.range(0, 100)) });
       await s.save({ snapshot: snap(2, 1, 700), entries: ents(last + 1, last, 1), hardState: { term: 1, vote: 1, commit } });
       await s.close();
-      // Pick a record: an entry (3..last+2), a snapshot chunk (0..2), the metadata, hard state or version.
-      const keys: [Buffer, string][] = [
+      // Pick a record: an entry (3..last+2), the snapshot file, the metadata, hard state or version.
+      const keys: [Buffer | undefined, string][] = [
         [HARD_STATE_KEY, 'hard state'], [SNAPSHOT_META_KEY, 'snapshot metadata'], [VERSION_KEY, 'format version'],
-        [chunkKey(0), 'snapshot chunk 0'], [chunkKey(2), 'snapshot chunk 2'],
+        [undefined, 'snapshot file'],
       ];
       for (let i = 3; i <= last + 2; i++) keys.push([entryKey(i), `entry ${i}`]);
       const [key, name] = rng.pick(keys);
       let at = 0;
-      await raw(dir, async (db) => {
-        const v = (await db.get(key)) as Buffer;
+      if (key === undefined) {
+        const path = join(dir, 'snap', (await readdir(join(dir, 'snap')))[0] as string);
+        const v = await readFile(path);
         at = rng.range(0, v.length - 1);
         v[at] = (v[at] as number) ^ (1 << rng.range(0, 7));
-        await db.put(key, v);
-      });
+        await writeFile(path, v);
+      } else {
+        await raw(dir, async (db) => {
+          const v = (await db.get(key)) as Buffer;
+          at = rng.range(0, v.length - 1);
+          v[at] = (v[at] as number) ^ (1 << rng.range(0, 7));
+          await db.put(key, v);
+        });
+      }
       const lastIndex = last + 2;
-      const index = key[0] === 0x65 ? key.readUInt32BE(5) : -1;
+      const index = key !== undefined && key[0] === 0x65 ? key.readUInt32BE(5) : -1;
       const what = `round ${round}: ${name} byte ${at} (last ${lastIndex}, commit ${commit}, seed ${seed})`;
       if (index === lastIndex && index > commit) {
         s = await LevelStorage.open(dir);

@@ -4,8 +4,10 @@
  * Every record's checksum is verified. What may be repaired, and what is
  * refused with `ErrCorrupt` naming the record:
  *
- * - The format-version record, hard state, snapshot metadata and snapshot
- *   chunks: damage of any kind (or a missing chunk) ⇒ `ErrCorrupt`.
+ * - The format-version record, hard state, snapshot metadata, the snapshot
+ *   file it references (size and CRC-32C from the metadata) or, in a format
+ *   version 1 directory, the snapshot chunks: damage of any kind (or a
+ *   missing file or chunk) ⇒ `ErrCorrupt`.
  * - Log entries: a *torn tail* is the trailing run of entries that fail
  *   verification, after the last good entry, **all with index above the
  *   commit index of the stored hard state**. Such entries cannot have been
@@ -19,9 +21,11 @@ import type { Entry, HardState, Snapshot } from '../raft/types.ts';
 import { EMPTY_HARD_STATE } from '../raft/types.ts';
 import { isStrataError, strataError } from '../errors.ts';
 import {
-  ENTRY_PREFIX, HARD_STATE_KEY, SNAPSHOT_META_KEY, STORAGE_FORMAT_VERSION, VERSION_KEY,
+  ENTRY_PREFIX, HARD_STATE_KEY, OLDEST_FORMAT_VERSION, SNAPSHOT_META_KEY, STORAGE_FORMAT_VERSION, VERSION_KEY,
   chunkKey, corrupt, entryIndexOf, entryKey, readEntry, readHardState, readSnapshotMeta, readVersion, unseal,
 } from './level-records.ts';
+import type { SnapshotMeta } from './level-records.ts';
+import { readSnapFile } from './level-snapfile.ts';
 import type { PersistedState } from './storage.ts';
 
 /** The database type LevelStorage uses: binary keys and values. */
@@ -32,8 +36,12 @@ export interface LoadedState {
   /** True when the directory held no records at all (a new store). */
   readonly fresh: boolean;
   readonly state: PersistedState;
-  /** Number of snapshot chunk records stored. */
+  /** Format version of the directory (the current one for a fresh store). */
+  readonly version: number;
+  /** Number of snapshot chunk records stored (format version 1 layout). */
   readonly snapshotChunks: number;
+  /** Snapshot file the metadata references (format version 2 layout). */
+  readonly snapshotFile: string | undefined;
   /** Keys of the torn tail (entries to delete); empty when clean. */
   readonly tornTail: readonly Buffer[];
 }
@@ -41,31 +49,36 @@ export interface LoadedState {
 const BATCH = 1024;
 
 /**
- * Read and verify everything. With `allowTornTail` false a torn tail is
- * reported as `ErrCorrupt` too (used after open, when every stored entry was
- * acknowledged).
+ * Read and verify everything; snapshot files are read from `snapDir`. With
+ * `allowTornTail` false a torn tail is reported as `ErrCorrupt` too (used
+ * after open, when every stored entry was acknowledged).
  */
-export async function loadState(db: Db, allowTornTail: boolean): Promise<LoadedState> {
+export async function loadState(db: Db, snapDir: string, allowTornTail: boolean): Promise<LoadedState> {
   const version = await db.get(VERSION_KEY);
   if (version === undefined) {
-    if (await isEmpty(db)) return { fresh: true, state: { hardState: EMPTY_HARD_STATE, entries: [] }, snapshotChunks: 0, tornTail: [] };
+    if (await isEmpty(db)) {
+      return {
+        fresh: true, state: { hardState: EMPTY_HARD_STATE, entries: [] }, version: STORAGE_FORMAT_VERSION,
+        snapshotChunks: 0, snapshotFile: undefined, tornTail: [],
+      };
+    }
     throw strataError('ErrFormatVersion', 'no format-version record: not a Strata storage directory (or written by an unknown version)');
   }
   const v = readVersion(version);
-  if (v !== STORAGE_FORMAT_VERSION) {
-    throw strataError('ErrFormatVersion', `storage format version ${v} is not supported (this build reads version ${STORAGE_FORMAT_VERSION})`, { version: v });
+  if (v < OLDEST_FORMAT_VERSION || v > STORAGE_FORMAT_VERSION) {
+    throw strataError('ErrFormatVersion', `storage format version ${v} is not supported (this build reads versions ${OLDEST_FORMAT_VERSION} to ${STORAGE_FORMAT_VERSION})`, { version: v });
   }
 
   const hsValue = await db.get(HARD_STATE_KEY);
   const hardState: HardState = hsValue === undefined ? EMPTY_HARD_STATE : readHardState(hsValue);
 
-  const snap = await loadSnapshot(db);
+  const snap = await loadSnapshot(db, snapDir, v);
   const snapshotIndex = snap === undefined ? 0 : snap.snapshot.metadata.index;
   const { entries, tornTail } = await loadEntries(db, snapshotIndex, hardState.commit, allowTornTail);
 
   const state: { hardState: HardState; entries: readonly Entry[]; snapshot?: Snapshot } = { hardState, entries };
   if (snap !== undefined) state.snapshot = snap.snapshot;
-  return { fresh: false, state, snapshotChunks: snap?.chunks ?? 0, tornTail };
+  return { fresh: false, state, version: v, snapshotChunks: snap?.meta.chunks ?? 0, snapshotFile: snap?.meta.file, tornTail };
 }
 
 async function isEmpty(db: Db): Promise<boolean> {
@@ -73,10 +86,15 @@ async function isEmpty(db: Db): Promise<boolean> {
   return keys.length === 0;
 }
 
-async function loadSnapshot(db: Db): Promise<{ snapshot: Snapshot; chunks: number } | undefined> {
+async function loadSnapshot(db: Db, snapDir: string, version: number): Promise<{ snapshot: Snapshot; meta: SnapshotMeta } | undefined> {
   const metaValue = await db.get(SNAPSHOT_META_KEY);
   if (metaValue === undefined) return undefined;
   const meta = readSnapshotMeta(metaValue);
+  const metadata = { index: meta.index, term: meta.term, confState: meta.confState };
+  if (meta.file !== undefined) {
+    if (version < 2) throw corrupt(SNAPSHOT_META_KEY, `references a snapshot file in a format version ${version} directory`);
+    return { snapshot: { metadata, data: await readSnapFile(snapDir, meta.file, meta.size, meta.crc as number) }, meta };
+  }
   const keys: Buffer[] = [];
   for (let i = 0; i < meta.chunks; i++) keys.push(chunkKey(i));
   const data = new Uint8Array(meta.size);
@@ -96,7 +114,7 @@ async function loadSnapshot(db: Db): Promise<{ snapshot: Snapshot; chunks: numbe
     }
   }
   if (off !== meta.size) throw corrupt(SNAPSHOT_META_KEY, `snapshot data is ${off} bytes, metadata says ${meta.size}`);
-  return { snapshot: { metadata: { index: meta.index, term: meta.term, confState: meta.confState }, data }, chunks: meta.chunks };
+  return { snapshot: { metadata, data }, meta };
 }
 
 interface Slot {

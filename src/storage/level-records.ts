@@ -1,12 +1,20 @@
 /**
- * The on-disk record format of `LevelStorage` (format version 1).
+ * The on-disk record format of `LevelStorage` (format version 2).
  *
  * Keys (binary):
  * - `v`                      format version: payload u32 BE version
  * - `h`                      hard state: fmt u8, term u64, vote u64, commit u64
  * - `m`                      snapshot metadata: codec-encoded {@link SnapshotMeta}
  * - `s` + u32 BE chunk no.   snapshot data, in pieces of at most the chunk size
+ *                            (format version 1 only: version 2 keeps the data in
+ *                            a file under `snap/`, see `level-snapfile.ts`)
  * - `e` + u64 BE index       log entry: fmt u8, term u64, type u8, data
+ *
+ * Version 1 directories are read as they are (a metadata record without a
+ * file name means chunk records); the first snapshot saved by this build
+ * deletes the chunks and raises the version record to 2 in the same batch,
+ * so an older build then refuses the directory with `ErrFormatVersion`
+ * instead of misreading it.
  *
  * Every value is `crc32c(key ‖ payload)` (u32 BE) followed by the payload, so
  * a damaged value, and a value found under the wrong key, fail verification.
@@ -14,11 +22,21 @@
  */
 import { crc32c, decode, encode } from '../codec/index.ts';
 import { strataError } from '../errors.ts';
+import { isSnapFileName } from './level-snapfile.ts';
 import type { ConfState, Entry, EntryType, HardState } from '../raft/types.ts';
 
-/** Version of the record layout; a directory with another version is refused. */
-export const STORAGE_FORMAT_VERSION = 1;
-/** Default size of one snapshot data record (1 MiB). */
+/**
+ * Version of the record layout written by this build. Version 1 (snapshot
+ * data in chunk records) is still read; any other version is refused.
+ */
+export const STORAGE_FORMAT_VERSION = 2;
+/** The oldest format version this build reads. */
+export const OLDEST_FORMAT_VERSION = 1;
+/**
+ * Default piece size for snapshot data (1 MiB): the size of one write (and
+ * one checksum step) of a snapshot file; in format version 1 directories,
+ * the size of one chunk record.
+ */
 export const DEFAULT_SNAPSHOT_CHUNK_SIZE = 1 << 20;
 
 const FMT = 1;
@@ -44,8 +62,12 @@ export interface SnapshotMeta {
   readonly confState: ConfState;
   /** Data length in bytes. */
   readonly size: number;
-  /** Number of chunk records (each checksummed with its key). */
+  /** Number of chunk records (each checksummed with its key); 0 when the data is in a file. */
   readonly chunks: number;
+  /** Format version 2: name of the snapshot file under `snap/` holding the data. */
+  readonly file?: string;
+  /** With `file`: CRC-32C of the file's contents. */
+  readonly crc?: number;
 }
 
 function writeU64(buf: Buffer, off: number, n: number): void {
@@ -218,5 +240,10 @@ export function readSnapshotMeta(value: Uint8Array): SnapshotMeta {
     Number.isSafeInteger(m.index) && Number.isSafeInteger(m.term) && Number.isSafeInteger(m.size) &&
     Number.isSafeInteger(m.chunks) && typeof m.confState === 'object' && m.confState !== null;
   if (!ok) throw corrupt(SNAPSHOT_META_KEY, 'malformed metadata');
+  if (m.file !== undefined) {
+    const fileOk = typeof m.file === 'string' && isSnapFileName(m.file) && m.chunks === 0 &&
+      Number.isInteger(m.crc) && (m.crc as number) >= 0 && (m.crc as number) < TWO_32;
+    if (!fileOk) throw corrupt(SNAPSHOT_META_KEY, 'malformed snapshot file reference');
+  }
   return m;
 }
