@@ -174,13 +174,17 @@ test('issue #5: add a learner, promote it once caught up, remove a voter', async
   await c.advance(300);
   await assert.rejects(l.promoteMember(4), (e: unknown) => isStrataError(e, 'ErrLearnerNotReady'));
   await assert.rejects(l.promoteMember(2), (e: unknown) => isStrataError(e, 'ErrMemberNotLearner'));
+  // From a follower the change is forwarded; the leader's refusal comes back typed (MsgPropReject).
+  const [f1, f2] = [1, 2, 3].filter((x) => x !== l.id) as [number, number];
+  await assert.rejects(c.wait(c.node(f2).promoteMember(4), 1000), (e: unknown) => isStrataError(e, 'ErrLearnerNotReady'));
+  assert.deepEqual(l.status().learners, [4], 'the refused promotion never reached the log');
   c.net.heal();
   await c.until(() => c.node(4).appliedIndex >= l.appliedIndex);
   await c.until(() => (l.raftStatus()?.progress.get(4)?.match ?? 0) >= l.status().lastIndex);
   assert.equal(c.node(4).status().role, StateRole.Follower);
-  const cs2 = await c.wait(l.promoteMember(4));
+  const cs2 = await c.wait(c.node(f2).promoteMember(4));
   assert.deepEqual([...cs2.voters].sort(), [1, 2, 3, 4]);
-  const victim = [1, 2, 3].find((x) => x !== l.id)!;
+  const victim = f1;
   const cs3 = await c.wait(l.removeMember(victim));
   assert.ok(!cs3.voters.includes(victim));
   await assert.rejects(l.removeMember(victim), (e: unknown) => isStrataError(e, 'ErrMemberNotFound'));

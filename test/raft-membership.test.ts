@@ -8,6 +8,7 @@ import { ConfChangeTransition as TR, ConfChangeType as CT, EntryType, LogStore, 
 import type { ConfChange, ConfState } from '../src/raft/index.ts';
 import { decode } from '../src/codec/index.ts';
 import { isStrataError } from '../src/errors.ts';
+import { decodeRefusal } from '../src/raft/refusal.ts';
 import { Network, brief, drainReady, enc, lone, msg, storeWith } from './raft-network.ts';
 
 const cs = (voters: number[], learners: number[] = [], votersOutgoing: number[] = [], learnersNext: number[] = [], autoLeave = false): ConfState => ({
@@ -82,6 +83,13 @@ test('membership (issue #5): a forwarded conf change that is not allowed becomes
   const ccEntries = net.get(1).applied.filter((e) => e.type === EntryType.ConfChange);
   assert.equal(ccEntries.length, 1);
   assert.deepEqual(net.get(1).confStates, [cs([1, 2, 3, 4])]);
+  // The leader told the forwarding member why (its driver fails the caller with that error).
+  const refusals = net.trace.filter((m) => m.type === T.MsgPropReject);
+  assert.equal(refusals.length, 1);
+  assert.equal(refusals[0]!.from, 1);
+  assert.equal(refusals[0]!.to, 2);
+  assert.deepEqual(decode<ConfChange>(refusals[0]!.entries[0]!.data).changes, [{ type: CT.AddNode, nodeId: 5 }]);
+  assert.equal(decodeRefusal(refusals[0]!.context).code, 'ErrConfChangePending');
 });
 
 test('membership (issue #5): several changes go through joint consensus and leave it automatically', () => {

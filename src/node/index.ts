@@ -3,7 +3,7 @@
  * core) and the {@link StateMachine} contract it applies to.
  */
 export { RaftNode } from './raft-node.ts';
-export type { NodeObserver, NodeStatus, ProposeResult, RaftNodeEvents, RaftNodeOptions, WaitOptions } from './options.ts';
+export type { NodeObserver, NodeStatus, ProposeResult, RaftNodeEvents, RaftNodeOptions, ReconfigView, WaitOptions } from './options.ts';
 export type { StateMachine } from './state-machine.ts';
 export { TypedEmitter } from './events.ts';
 export type { EventMap, Listener } from './events.ts';

@@ -1,7 +1,7 @@
 /**
  * Options, results and status shapes of {@link RaftNode}.
  */
-import type { Entry, HardState, NodeId, Snapshot, StateRole } from '../raft/types.ts';
+import type { ConfChangeSingle, Entry, HardState, NodeId, Snapshot, StateRole } from '../raft/types.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { Clock } from '../util/clock.ts';
@@ -57,6 +57,15 @@ export interface RaftNodeOptions<Result = unknown> {
    * not keeping up — e.g. a restarted member still replaying its log.
    */
   readonly maxApplyLag?: number;
+  /**
+   * Checks a membership change on the leader before it enters the log,
+   * whether proposed there or forwarded by a follower; return an error to
+   * refuse it (it then reaches the caller on whichever member proposed it).
+   * Runs after the built-in learner-readiness check. StrataNode uses it for
+   * etcd's strict reconfiguration checks (`ErrUnhealthy`,
+   * `ErrNotEnoughStartedMembers`).
+   */
+  readonly reconfigCheck?: (changes: readonly ConfChangeSingle[], cluster: ReconfigView) => Error | undefined;
   /** A learner may be promoted once its match index ≥ this fraction of the leader's (default 0.9, etcd's rule). */
   readonly learnerReadyPercent?: number;
   /** Close storage and transport on {@link RaftNode.stop} (default true). */
@@ -116,3 +125,17 @@ export type RaftNodeEvents = {
   /** This member's removal from the configuration was applied. */
   removed: [];
 };
+
+/** What the leader knows of the members when it checks a membership change ({@link RaftNodeOptions.reconfigCheck}). */
+export interface ReconfigView {
+  /** The leader's id. */
+  readonly self: NodeId;
+  /** Voters of the applied configuration (both halves while joint). */
+  readonly voters: readonly NodeId[];
+  /** Learners of the applied configuration. */
+  readonly learners: readonly NodeId[];
+  /** True if the leader heard from `id` within the last election timeout (itself: always). */
+  isActive(id: NodeId): boolean;
+  /** True if `id` has ever answered this leader or acknowledged log entries (itself: always), as etcd's "started". */
+  isStarted(id: NodeId): boolean;
+}

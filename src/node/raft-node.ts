@@ -26,6 +26,8 @@
 import { decode } from '../codec/index.ts';
 import { isStrataError, strataError } from '../errors.ts';
 import { LogStore, bootstrapSnapshot } from '../raft/log-store.ts';
+import { decodeConfChange } from '../raft/confchange.ts';
+import { decodeRefusal, encodeRefusal } from '../raft/refusal.ts';
 import { RawNode } from '../raft/rawnode.ts';
 import type { RaftStatus } from '../raft/rawnode.ts';
 import { ConfChangeTransition, ConfChangeType, EntryType, MessageType, StateRole } from '../raft/types.ts';
@@ -47,7 +49,7 @@ import { log } from '../util/log.ts';
 import { DedupTable } from './dedup.ts';
 import { isFrom, payloadOf, readId, seqOf, wrap } from './envelope.ts';
 import { TypedEmitter } from './events.ts';
-import type { NodeObserver, NodeStatus, ProposeResult, RaftNodeEvents, RaftNodeOptions, WaitOptions } from './options.ts';
+import type { NodeObserver, NodeStatus, ProposeResult, RaftNodeEvents, RaftNodeOptions, ReconfigView, WaitOptions } from './options.ts';
 import { Deferred } from './pending.ts';
 import { ProposalTracker } from './proposal-tracker.ts';
 import type { PendingProposal } from './proposal-tracker.ts';
@@ -110,6 +112,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private applied = 0;
   private snapshotIndex = 0;
   private snapshotDue = false;
+  /** Tick at which each peer was last heard from (membership checks on the leader). */
+  private readonly heard = new Map<NodeId, number>();
   /** The background save and compaction of the last snapshot taken, while in flight. */
   private snapshotSaving: Promise<void> | undefined;
   private confState: ConfState = bootstrapSnapshot([]).metadata.confState;
@@ -192,7 +196,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       ls,
     );
     if (this.stopped) return;
-    this.transport.onMessage((m) => this.submit(() => this.core().step(m)));
+    this.transport.onMessage((m) => this.submit(() => this.receive(m)));
     this.transport.onSnapshotStatus?.((peer, ok) => this.submit(() => this.core().reportSnapshot(peer, ok)));
     this.transport.onUnreachable?.((peer) => this.submit(() => this.core().reportUnreachable(peer)));
     this.tickTimer = this.clock.setTimer(this.onTick, this.tickMs);
@@ -268,23 +272,14 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   }
 
   /**
-   * Promote learner `id` to voter. Only the leader knows how far the learner
-   * is: rejects with `ErrNotLeader` elsewhere, `ErrMemberNotLearner`, or
-   * `ErrLearnerNotReady` unless its match index is within
-   * `learnerReadyPercent` of the leader's.
+   * Promote learner `id` to voter, from any member (a follower forwards the
+   * change; the leader, which knows how far the learner is, checks it).
+   * Rejects with `ErrMemberNotLearner`, or `ErrLearnerNotReady` unless the
+   * learner's match index is within `learnerReadyPercent` of the leader's.
    */
   promoteMember(id: NodeId, options: WaitOptions = {}): Promise<ConfState> {
     if (!this.confState.learners.includes(id)) {
       return Promise.reject(strataError('ErrMemberNotLearner', `member ${id} is not a learner`));
-    }
-    if (this.role !== StateRole.Leader) return Promise.reject(strataError('ErrNotLeader', 'promote on the leader'));
-    const st = this.core().status();
-    const pr = st.progress.get(id);
-    const need = (this.opts.learnerReadyPercent ?? 0.9) * st.lastIndex;
-    if (pr === undefined || pr.match < need) {
-      return Promise.reject(
-        strataError('ErrLearnerNotReady', `learner ${id} at ${pr?.match ?? 0}, leader at ${st.lastIndex}`),
-      );
     }
     return this.changeConf([{ type: ConfChangeType.AddNode, nodeId: id }], EMPTY, options.signal);
   }
@@ -449,6 +444,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     this.submit(() => {
       if (p.d.settled) return;
       try {
+        const refusal = this.core().raft.state === StateRole.Leader ? this.reconfigRefusal(cc.changes) : undefined;
+        if (refusal !== undefined) throw refusal;
         this.core().proposeConfChange(cc);
         this.props.proposed(p);
       } catch (err) {
@@ -456,6 +453,77 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       }
     });
     return p.d.promise.then((r) => r.result as ConfState);
+  }
+
+  /** A message from the transport: membership checks and refusals are the driver's; the rest goes to the core. */
+  private receive(m: Message): void {
+    this.heard.set(m.from, this.ticks);
+    if (m.type === MessageType.MsgPropReject) {
+      this.onRefused(m);
+      return;
+    }
+    const raw = this.core();
+    if (m.type === MessageType.MsgProp && raw.raft.state === StateRole.Leader && m.entries.some((e) => e.type === EntryType.ConfChange)) {
+      const entries = m.entries.filter((e) => e.type !== EntryType.ConfChange || this.admitForwarded(m.from, e));
+      if (entries.length === 0) return;
+      m = { ...m, entries };
+    }
+    raw.step(m);
+  }
+
+  /** Check a forwarded conf change; a refused one is answered with MsgPropReject and dropped. */
+  private admitForwarded(from: NodeId, e: Entry): boolean {
+    const cc = decodeConfChange(e.data);
+    if (cc === undefined) return true; // the core refuses it
+    const refusal = this.reconfigRefusal(cc.changes);
+    if (refusal === undefined) return true;
+    log.node('%d refused a conf change from %d: %s', this.id, from, refusal.message);
+    this.transport.send([
+      {
+        type: MessageType.MsgPropReject, from: this.id, to: from, term: 0, logTerm: 0, index: 0,
+        entries: [e], commit: 0, reject: true, rejectHint: 0, context: encodeRefusal(refusal),
+      },
+    ]);
+    return false;
+  }
+
+  /** The leader refused a conf change we forwarded: fail its caller with the leader's error. */
+  private onRefused(m: Message): void {
+    const e = m.entries[0];
+    if (e === undefined || e.type !== EntryType.ConfChange) return;
+    const ctx = decodeConfChange(e.data)?.context;
+    if (ctx === undefined || !isFrom(ctx, this.id, this.nonce)) return;
+    const p = this.props.get(seqOf(ctx));
+    if (p !== undefined) this.props.settle(p, decodeRefusal(m.context));
+  }
+
+  /**
+   * On the leader: why a membership change must not enter the log, or
+   * undefined. A learner is promoted only once its match index is within
+   * `learnerReadyPercent` of the leader's last index (etcd's rule); then the
+   * user's {@link RaftNodeOptions.reconfigCheck}.
+   */
+  private reconfigRefusal(changes: readonly ConfChangeSingle[]): Error | undefined {
+    const st = this.core().status();
+    for (const ch of changes) {
+      if (ch.type !== ConfChangeType.AddNode || !this.confState.learners.includes(ch.nodeId)) continue;
+      const match = st.progress.get(ch.nodeId)?.match ?? 0;
+      if (match < (this.opts.learnerReadyPercent ?? 0.9) * st.lastIndex) {
+        return strataError('ErrLearnerNotReady', `learner ${ch.nodeId} at ${match}, leader at ${st.lastIndex}`);
+      }
+    }
+    const check = this.opts.reconfigCheck;
+    if (check === undefined) return undefined;
+    const cs = this.confState;
+    const recent = this.ticks - this.electionTick;
+    const view: ReconfigView = {
+      self: this.id,
+      voters: [...new Set([...cs.voters, ...cs.votersOutgoing])],
+      learners: [...cs.learners],
+      isActive: (id) => id === this.id || (this.heard.get(id) ?? -Infinity) >= recent,
+      isStarted: (id) => id === this.id || this.heard.has(id) || (st.progress.get(id)?.match ?? 0) > 0,
+    };
+    return check(changes, view);
   }
 
   /**

@@ -27,6 +27,7 @@
 export * from './types.ts';
 export { LogStore, bootstrapSnapshot, EMPTY_CONF_STATE } from './log-store.ts';
 export { RawNode } from './rawnode.ts';
+export { encodeRefusal, decodeRefusal } from './refusal.ts';
 export type { RaftStatus } from './rawnode.ts';
 export type { RaftConfig } from './config.ts';
 export { RAFT_DEFAULTS } from './config.ts';

@@ -367,6 +367,9 @@ export class Raft {
       case MessageType.MsgHup:
         hup(this, this.preVote ? 'pre-election' : 'election');
         return;
+      case MessageType.MsgPropReject:
+        return; // for the forwarding member's driver
+
       case MessageType.MsgVote:
       case MessageType.MsgPreVote:
         stepVoteRequest(this, m);

@@ -8,6 +8,7 @@ import { log } from '../util/log.ts';
 import { jointVoteResult } from './quorum.ts';
 import type { Raft } from './raft.ts';
 import { decodeConfChange } from './confchange.ts';
+import { encodeRefusal } from './refusal.ts';
 import { bcastHeartbeat, bcastHeartbeatWithCtx, maybeSendAppend, sendAppend } from './replication.ts';
 import type { Entry, Message } from './types.ts';
 import { EntryType, MessageType, NONE } from './types.ts';
@@ -164,6 +165,7 @@ function stepProposal(r: Raft, m: Message): void {
     }
     if (local) throw failure;
     log.raft('%d ignoring forwarded conf change: %s', r.id, failure.message);
+    r.send({ type: MessageType.MsgPropReject, to: m.from, entries: [e], context: encodeRefusal(failure), reject: true });
     if (ents === m.entries) ents = m.entries.slice();
     (ents as Entry[])[i] = { term: 0, index: 0, type: EntryType.Normal, data: EMPTY_DATA };
   }

@@ -132,6 +132,13 @@ export const MessageType = {
   MsgReadIndexResp: 16,
   MsgPreVote: 17,
   MsgPreVoteResp: 18,
+  /**
+   * The leader refuses a forwarded proposal: `entries` holds the refused
+   * entry, `context` the reason (`refusal.ts`), so the forwarding member can
+   * fail its caller with the typed error at once. Handled by the forwarding
+   * member's driver (RaftNode); the core ignores it.
+   */
+  MsgPropReject: 19,
 } as const;
 /** See {@link MessageType}. */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
