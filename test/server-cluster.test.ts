@@ -223,13 +223,13 @@ test('R9.2–R9.4 members: add a learner, promote it, remove a member; errors', 
     assert.equal((await learner.status()).isLearner, true);
     await assert.rejects(leader.members.promote(leader.id), code('ErrMemberNotLearner'));
     const follower = c.nodes.find((n) => n !== leader && n !== learner) as StrataNode;
-    await assert.rejects(follower.members.promote(learner.id), code('ErrNotLeader'));
-    // The leader learns the learner's progress from its acknowledgements, which may
-    // trail the learner's own applied state on a loaded machine: retry while not ready.
+    // Promote through a follower: etcd forwards it to the leader, which knows the
+    // learner's progress from its acknowledgements — these may trail the learner's
+    // own applied state on a loaded machine: retry while not ready.
     const ready = performance.now() + 5000;
     for (;;) {
       try {
-        await leader.members.promote(learner.id);
+        await follower.members.promote(learner.id);
         break;
       } catch (err) {
         if (!isStrataError(err) || err.code !== 'ErrLearnerNotReady' || performance.now() > ready) throw err;
@@ -246,6 +246,49 @@ test('R9.2–R9.4 members: add a learner, promote it, remove a member; errors', 
     assert.equal((await l2.members.list()).length, 3);
     assert.equal(dec((await l2.get('/m/k')).kvs[0]?.value), 'after');
     assert.equal(learner.clusterId, leader.clusterId, 'a joined member agrees on the cluster id');
+  } finally {
+    await c.close();
+  }
+});
+
+test('R9.2/R9.3 strict reconfiguration checks: ErrUnhealthy and ErrNotEnoughStartedMembers, on the leader and forwarded from a follower', async () => {
+  const c = await LocalCluster.start({ size: 3, tickMs: 20 });
+  try {
+    const leader = await c.waitForLeader();
+    await leader.put('/h/k', 'v');
+    const [down, up] = c.nodes.filter((n) => n !== leader) as [StrataNode, StrataNode];
+    const downId = down.id;
+    await c.kill(down.name);
+    await sleep(600); // > one election timeout (200 ms): the leader no longer counts it as active
+    // Removing an active voter would leave 1 active of 2: no quorum.
+    await assert.rejects(leader.members.remove(up.id), code('ErrUnhealthy'));
+    await assert.rejects(up.members.remove(up.id), code('ErrUnhealthy'), 'the leader refuses a forwarded removal with the same error');
+    // Adding while a voter is not connected.
+    await assert.rejects(leader.members.add({ name: 'node-4', peerURLs: ['mem://node-4'] }), code('ErrUnhealthy'));
+    await assert.rejects(up.members.add({ name: 'node-5', peerURLs: ['mem://node-5'], isLearner: true }), code('ErrUnhealthy'));
+    assert.deepEqual((await leader.members.list()).map((m) => m.id).sort(), [leader.id, downId, up.id].sort(), 'nothing reached the log');
+    // A member that is down is safe to remove.
+    await leader.members.remove(downId);
+    // Now every voter is connected: a voter that never starts may be added (2 started of 3)...
+    await leader.members.add({ name: 'node-4', peerURLs: ['mem://node-4'] });
+    // ...but then removing a started one leaves 1 started of 2: ErrNotEnoughStartedMembers.
+    await assert.rejects(up.members.remove(up.id), code('ErrNotEnoughStartedMembers'));
+    // Writes still commit (2 of 3 voters).
+    assert.ok((await up.put('/h/k', 'still')).header.revision > 0);
+  } finally {
+    await c.close();
+  }
+});
+
+test('strictReconfigCheck: false turns the checks off (a change that breaks quorum is accepted)', async () => {
+  const c = await LocalCluster.start({ size: 3, tickMs: 20, nodeOptions: { strictReconfigCheck: false } });
+  try {
+    const leader = await c.waitForLeader();
+    const [down] = c.nodes.filter((n) => n !== leader) as [StrataNode];
+    await c.kill(down.name);
+    await sleep(600);
+    await leader.members.add({ name: 'node-4', peerURLs: ['mem://node-4'], isLearner: true });
+    assert.equal((await leader.members.list()).length, 4);
   } finally {
     await c.close();
   }

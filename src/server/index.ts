@@ -6,6 +6,7 @@
 export { StrataNode } from './strata-node.ts';
 export type { AlarmsApi } from './strata-node.ts';
 export { MembersApi, MAX_LEARNERS } from './members-api.ts';
+export { strictReconfigCheck } from './reconfig.ts';
 export type { StrataNodeOptions } from './options.ts';
 export { DEFAULT_QUOTA_BYTES, STRATA_VERSION } from './options.ts';
 export { LocalCluster } from './local-cluster.ts';

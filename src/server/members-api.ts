@@ -45,7 +45,8 @@ export class MembersApi {
    * Add a member (R9.2), as a learner with `isLearner`. Its id is derived
    * from `name`, `peerURLs` and the cluster token, so the new member computes
    * the same id when it starts with `initialClusterState: 'existing'`.
-   * ErrPeerURLExist, ErrTooManyLearners, ErrMemberExists.
+   * ErrPeerURLExist, ErrTooManyLearners, ErrMemberExists; with strict
+   * reconfiguration checks (default) ErrUnhealthy, ErrNotEnoughStartedMembers.
    */
   async add(spec: { name: string; peerURLs: readonly string[]; isLearner?: boolean }, options: CallOptions = {}): Promise<Member> {
     this.core.checkOpen();
@@ -70,7 +71,7 @@ export class MembersApi {
     return { ...member };
   }
 
-  /** Promote a learner to voter (R9.4): ErrMemberNotLearner, ErrLearnerNotReady, ErrNotLeader. */
+  /** Promote a learner to voter (R9.4), from any member: ErrMemberNotLearner, ErrLearnerNotReady, ErrNotEnoughStartedMembers. */
   async promote(id: NodeId, options: CallOptions = {}): Promise<void> {
     this.core.checkOpen();
     await this.core.raft.promoteMember(id, options.signal !== undefined ? { signal: options.signal } : {});
@@ -78,7 +79,7 @@ export class MembersApi {
     if (m !== undefined) this.known.set(id, { ...m, isLearner: false });
   }
 
-  /** Remove a member (R9.3): ErrMemberNotFound for an unknown id. */
+  /** Remove a member (R9.3): ErrMemberNotFound for an unknown id; ErrUnhealthy or ErrNotEnoughStartedMembers when it would break the quorum. */
   async remove(id: NodeId, options: CallOptions = {}): Promise<void> {
     this.core.checkOpen();
     await this.core.raft.removeMember(id, options.signal !== undefined ? { signal: options.signal } : {});

@@ -67,9 +67,20 @@ export interface StrataNodeOptions {
   readonly autoCompactionIntervalMs?: number;
   /** Group writes proposed in the same event-loop turn into one Raft entry (default true). */
   readonly batchProposals?: boolean;
-  /** Further RaftNode settings (pre-vote, check-quorum, flow control, observers for checkers). */
+  /**
+   * etcd's strict reconfiguration checks (default true): the leader refuses
+   * a membership change that would leave no working quorum — `ErrUnhealthy`
+   * (a voter is not connected, or removing an active voter leaves too few
+   * active ones), `ErrNotEnoughStartedMembers` (too few members have started
+   * for the new quorum). See `src/server/reconfig.ts`.
+   */
+  readonly strictReconfigCheck?: boolean;
+  /** Further RaftNode settings (pre-vote, check-quorum, flow control, apply lag, observers for checkers). */
   readonly raft?: Partial<
-    Pick<RaftNodeOptions, 'preVote' | 'checkQuorum' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'snapshotCatchUpEntries' | 'learnerReadyPercent' | 'observer'>
+    Pick<
+      RaftNodeOptions,
+      'preVote' | 'checkQuorum' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'snapshotCatchUpEntries' | 'learnerReadyPercent' | 'maxApplyLag' | 'observer'
+    >
   >;
   /** Ticks a request may wait for the leader (RaftNode's requestTimeoutTicks). */
   readonly requestTimeoutTicks?: number;

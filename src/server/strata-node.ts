@@ -20,6 +20,7 @@ import { MemoryStorage } from '../storage/memory.ts';
 import type { Storage } from '../storage/storage.ts';
 import { RealClock } from '../util/clock.ts';
 import { SeededRandom } from '../util/rng.ts';
+import { strictReconfigCheck } from './reconfig.ts';
 import { log } from '../util/log.ts';
 import { StrataStateMachine } from './apply.ts';
 import type { AlarmType, ApplyOutcome, PutCommand } from './commands.ts';
@@ -159,6 +160,7 @@ export class StrataNode {
       tickMs,
       ...(options.snapshotCount !== undefined ? { snapshotCount: options.snapshotCount } : {}),
       ...(options.requestTimeoutTicks !== undefined ? { requestTimeoutTicks: options.requestTimeoutTicks } : {}),
+      ...(options.strictReconfigCheck !== false ? { reconfigCheck: strictReconfigCheck } : {}),
     });
     for (const m of members) {
       if (m.id === me.id) continue;
