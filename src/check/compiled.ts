@@ -79,6 +79,11 @@ export function registerCompiler<S, I, O>(model: Model<S, I, O>, compiler: Compi
   compilers.set(model, compiler);
 }
 
+/** Does `model` have a compiler (is it a built-in model object)? */
+export function hasCompiler<S, I, O>(model: Model<S, I, O>): boolean {
+  return compilers.has(model);
+}
+
 /** Compile `ops` for `model`, or `undefined` if the model has no compiler. */
 export function compileOps<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I, O>[]): CompiledOps | undefined {
   const compiler = compilers.get(model);

@@ -20,6 +20,7 @@ import type {
   Verdict,
 } from './types.ts';
 import { PartitionSearch } from './search.ts';
+import { hasCompiler } from './compiled.ts';
 import { createKvModel, type KvInput, type KvOutput } from './models/kv.ts';
 import { createRegisterModel, type RegisterInput, type RegisterOutput } from './models/register.ts';
 import { strataError } from '../errors.ts';
@@ -161,7 +162,8 @@ export function checkLinearizability<S, I, O>(
   history: readonly Operation<I, O>[],
   options: CheckOptions = {},
 ): CheckResult<S> {
-  if (!warm) warmUp();
+  const compiled = hasCompiler(model);
+  if (compiled ? !warmCompiled : !warmGeneric) warmUp(compiled);
   validate(history);
   const budget = new Budget(options);
   const parts: readonly (readonly Operation<I, O>[])[] =
@@ -211,18 +213,31 @@ export function checkLinearizability<S, I, O>(
   return out;
 }
 
-let warm = false;
+/** Paths warmed up so far in this process. */
+let warmGeneric = false;
+let warmCompiled = false;
 
 /**
- * Run every path of the search once on a tiny history before the first real
- * check. V8 optimises the hot loop while it is still running (on-stack
- * replacement); code it has never seen run — leaving the loop, backtracking,
- * growing the memo — then has no type feedback and throws the optimised code
- * away when first reached, several times over on a cold start. Costs about a
- * millisecond, once per process.
+ * Run every path of the search once on small histories before the first real
+ * check that takes it. V8 optimises the hot loop while it is still running
+ * (on-stack replacement); code it has never seen run — leaving the loop,
+ * backtracking, growing the memo — then has no type feedback and throws the
+ * optimised code away when first reached, several times over on a cold
+ * start. Only the path the model takes is warmed (generic: `model.step`;
+ * compiled: the built-in models), so the optimised loop holds code for that
+ * path only and compiles faster. Costs 5–20 ms, once per process and path.
  */
-function warmUp(): void {
-  warm = true;
+function warmUp(compiled: boolean): void {
+  if (compiled) {
+    warmCompiled = true;
+    warmUpCompiled();
+  } else {
+    warmGeneric = true;
+    warmUpGeneric();
+  }
+}
+
+function warmUpGeneric(): void {
   const history: Operation<number, number>[] = [];
   for (let i = 0; i < 6; i++) history.push({ clientId: i, input: i % 4, call: i, output: undefined, return: Infinity });
   for (let i = 0; i < 5; i++) history.push({ clientId: 20 + i, input: -1, call: 10 + 2 * i, output: i, return: 11 + 2 * i });
@@ -231,8 +246,21 @@ function warmUp(): void {
     step: (s, input, output) => (input < 0 ? [output === undefined || output === s, s] : [true, (s + input) % 5]),
     readOnly: (input) => input < 0,
   };
-  // The compiled paths (built-in models): concurrent appends and puts on two
-  // keys, a pending CAS, reads that force backtracking; partitioned and not.
+  const [str, strEq, map, obj] = warmGenericModels();
+  const wrong = warmKvHistory(96, true);
+  checkLinearizability(str, wrong, { maxSteps: 1500 });
+  checkLinearizability(strEq, wrong, { maxSteps: 600 });
+  checkLinearizability(map, wrong, { maxSteps: 400 });
+  checkLinearizability(obj, wrong, { maxSteps: 200 });
+  for (let round = 0; round < 2; round++) {
+    checkLinearizability(counter, history, { maxSteps: 4000 });
+    checkLinearizability(counter, history.slice(0, 8), { partition: false });
+  }
+}
+
+function warmUpCompiled(): void {
+  // Concurrent appends and puts on two keys, a pending CAS, reads that force
+  // backtracking; partitioned and not. A register history.
   const kv = createKvModel({ absent: '' });
   const ops: Operation<KvInput, KvOutput>[] = [];
   for (let i = 0; i < 8; i++) {
@@ -250,13 +278,103 @@ function warmUp(): void {
   }
   regOps.push({ clientId: 7, input: { type: 'read' }, call: 20, output: { value: 6 }, return: 21 });
   for (let round = 0; round < 2; round++) {
-    checkLinearizability(counter, history, { maxSteps: 4000 });
-    checkLinearizability(counter, history.slice(0, 8), { partition: false });
     checkLinearizability(kv, ops.slice(0, 9));
     checkLinearizability(kv, bad, { partition: false, maxSteps: 300 });
     checkLinearizability(kv, bad, { maxSteps: 300 });
     checkLinearizability(reg, regOps);
   }
+}
+
+/**
+ * Models of the kind users write (Porcupine's test models): string states
+ * built by concatenation and partitioned by key, with and without `equal`
+ * (and `readOnly`);
+ * Map and plain-object states copied on each write, unpartitioned. They take
+ * the generic path (interning, incremental hashing, the transition cache).
+ */
+function warmGenericModels(): [
+  Model<string, KvInput, KvOutput>,
+  Model<string, KvInput, KvOutput>,
+  Model<Map<string, string>, KvInput, KvOutput>,
+  Model<Record<string, string>, KvInput, KvOutput>,
+] {
+  const byKey = (h: readonly Operation<KvInput, KvOutput>[]): Operation<KvInput, KvOutput>[][] => {
+    const parts = new Map<string, Operation<KvInput, KvOutput>[]>();
+    for (const op of h) {
+      const part = parts.get(op.input.key);
+      if (part === undefined) parts.set(op.input.key, [op]);
+      else part.push(op);
+    }
+    return [...parts.values()];
+  };
+  const written = (input: KvInput, cur: string): string =>
+    input.type === 'put' ? input.value : input.type === 'append' ? cur + input.value : cur;
+  const str: Model<string, KvInput, KvOutput> = {
+    init: () => '',
+    step: (s, input, output) =>
+      input.type === 'get' ? [output === undefined || output.value === undefined || output.value === s, s] : [true, written(input, s)],
+    partition: byKey,
+  };
+  const strEq: Model<string, KvInput, KvOutput> = { ...str, equal: (a, b) => a === b, readOnly: (input) => input.type === 'get' };
+  const map: Model<Map<string, string>, KvInput, KvOutput> = {
+    init: () => new Map(),
+    step: (s, input, output) => {
+      const cur = s.get(input.key) ?? '';
+      if (input.type === 'get') return [output === undefined || output.value === undefined || output.value === cur, s];
+      const next = new Map(s);
+      next.set(input.key, written(input, cur));
+      return [true, next];
+    },
+  };
+  const obj: Model<Record<string, string>, KvInput, KvOutput> = {
+    init: () => ({}),
+    step: (s, input, output) => {
+      const cur = s[input.key] ?? '';
+      if (input.type === 'get') return [output === undefined || output.value === undefined || output.value === cur, s];
+      return [true, { ...s, [input.key]: written(input, cur) }];
+    },
+    equal: (a, b) => {
+      const ka = Object.keys(a);
+      if (ka.length !== Object.keys(b).length) return false;
+      for (const k of ka) if (a[k] !== b[k]) return false;
+      return true;
+    },
+  };
+  return [str, strEq, map, obj];
+}
+
+/**
+ * `n` overlapping KV operations on two keys (appends, some puts and gets),
+ * each overlapping the next five; gets read what executing in call order
+ * gives, so the history is linearizable, unless `wrong`, when a last get
+ * reads a value nobody wrote two thirds of the way in and the search backtracks over
+ * the middle of the history until its budget ends.
+ * Long enough that linearized sets span several bitset words.
+ */
+function warmKvHistory(n: number, wrong: boolean): Operation<KvInput, KvOutput>[] {
+  const values = new Map<string, string>();
+  const ops: Operation<KvInput, KvOutput>[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = `k${i % 2}`;
+    const cur = values.get(key) ?? '';
+    let input: KvInput;
+    let output: KvOutput;
+    if (i % 5 === 4) {
+      input = { type: 'get', key };
+      output = { value: cur };
+    } else if (i % 7 === 3) {
+      input = { type: 'put', key, value: `p${i}` };
+      output = {};
+      values.set(key, input.value);
+    } else {
+      input = { type: 'append', key, value: `a${i}` };
+      output = {};
+      values.set(key, cur + input.value);
+    }
+    ops.push({ clientId: i % 6, input, call: i, output, return: i + 5 });
+  }
+  if (wrong) ops.push({ clientId: 7, input: { type: 'get', key: 'k0' }, call: (2 * n) / 3 + 0.5, output: { value: 'none' }, return: (2 * n) / 3 + 1.5 });
+  return ops;
 }
 
 function sortByCall<I, O>(history: readonly Operation<I, O>[], ops: number[]): number[] {

@@ -41,8 +41,10 @@ import { giveInt32, takeInt32 } from './pool.ts';
 const DENSE_ENTRIES = 1 << 18;
 const DENSE_STATES = 64;
 /** First and largest size of the transition cache for the other states, in slots. */
-const CACHE_FIRST = 1 << 10;
+const CACHE_FIRST = 1 << 8;
 const CACHE_SLOTS = 1 << 18;
+/** Size up to which the cache grows whether or not it pays. */
+const CACHE_TRIAL = 1 << 12;
 
 /** Order of events: by time; at equal times calls first (they overlap); then by operation. */
 function sortEvents(calls: Float64Array, returns: Float64Array): Int32Array {
@@ -164,6 +166,11 @@ export class PartitionSearch<S, I, O> {
   private cache: Int32Array<ArrayBuffer>;
   private cacheMask: number;
   private cacheFill = 0;
+  // Past CACHE_TRIAL slots, the cache only grows while at least a quarter of its lookups hit (a map
+  // of appended strings rarely repeats a transition; a map copied per write
+  // often does): fresh memory costs more than the steps it would save.
+  private cacheLookups = 0;
+  private cacheHits = 0;
   private readonly writer: Uint8Array;
   // The last transition computed outside the dense table (a forced move is
   // checked when its frame is built, then taken by the search loop).
@@ -262,7 +269,7 @@ export class PartitionSearch<S, I, O> {
     this.zob = new Int32Array(n);
     for (let i = 0; i < n; i++) this.zob[i] = zobrist(i);
     this.bits = new Int32Array((n + 31) >>> 5);
-    this.visited = new VisitedSet(Math.min(1 << 16, 4 * n + 64));
+    this.visited = new VisitedSet(Math.min(1 << 16, 2 * n + 32));
     this.writer = new Uint8Array(this.compiled === undefined ? n : 0);
     this.cache = takeInt32(this.compiled === undefined ? 3 * CACHE_FIRST : 0);
     this.cacheMask = this.compiled === undefined ? CACHE_FIRST - 1 : 0;
@@ -311,7 +318,11 @@ export class PartitionSearch<S, I, O> {
     if (writer) {
       at = (mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3;
       const cache = this.cache;
-      if (cache[at] === state + 1 && cache[at + 1] === op) return cache[at + 2] as number;
+      this.cacheLookups++;
+      if (cache[at] === state + 1 && cache[at + 1] === op) {
+        this.cacheHits++;
+        return cache[at + 2] as number;
+      }
     } else if (state === this.lastState && op === this.lastOp) return this.lastTo;
     const cur = states.states[state] as S;
     const r = this.model.step(cur, this.inputs[op] as I, this.outputs[op]);
@@ -336,11 +347,11 @@ export class PartitionSearch<S, I, O> {
   /**
    * Put (state, op) → to into the transition cache at `at`, replacing what was
    * there (a lossy cache: a miss only costs a call to `step`). The cache
-   * doubles while it fills, up to {@link CACHE_SLOTS} slots.
+   * doubles while it fills and pays, up to {@link CACHE_SLOTS} slots.
    */
   private cacheStore(at: number, state: number, op: number, to: number): void {
     const cache = this.cache;
-    if (cache[at] === 0 && ++this.cacheFill * 2 > this.cacheMask && this.cacheMask + 1 < CACHE_SLOTS) {
+    if (cache[at] === 0 && ++this.cacheFill * 2 > this.cacheMask && this.cacheMask + 1 < CACHE_SLOTS && (this.cacheMask < CACHE_TRIAL || this.cacheHits * 4 >= this.cacheLookups)) {
       this.growCache();
       at = (mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3;
     }
@@ -525,6 +536,7 @@ export class PartitionSearch<S, I, O> {
       visited.release();
       giveInt32(this.cache);
       this.cache = new Int32Array(0);
+      this.states?.release();
       this.store?.release();
     }
     return result;

@@ -8,9 +8,8 @@
  *
  * Costs that matter for user models (the generic path), cheapest first:
  * - non-negative int32 states: an integer table, no hashing;
- * - strings: hashed once ({@link hashString}) into an open-addressing table and
- *   compared with `===` (no `Map`: a `Map` of many long strings costs about
- *   twice as much, mostly in growing its own table);
+ * - strings: a `Map` (see {@link StateTable.internString}: V8 hashes a
+ *   concatenated string without flattening it);
  * - Maps and plain objects derived from an interned state by `step`
  *   ({@link StateTable.internFrom}): only the entries that differ from the
  *   parent state are hashed — the structural hash is a sum over entries, so
@@ -18,10 +17,12 @@
  *   ten long strings where one key changed hashes one value, not ten);
  * - anything else: {@link hashValue}, or the model's own `hash`.
  * Every hash match is confirmed with the model's `equal` (default
- * {@link deepEqual}), so hashing never merges states that differ.
+ * {@link deepEqual}), and strings merge only when `===`, so interning never
+ * merges states that differ.
  */
 import type { Model } from './types.ts';
 import { deepEqual, hashString, hashValue, mix32 } from './hash.ts';
+import { giveInt32, takeInt32 } from './pool.ts';
 
 type Primitive = string | number | bigint | boolean | undefined | null | symbol;
 
@@ -47,6 +48,9 @@ function fieldTerm(k: string, x: unknown): number {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+/** String states are flattened every this many appends (see {@link StateTable.internString}). */
+const FLATTEN_DEPTH = 8;
+
 /** Plain objects: the only objects hashed field by field here. */
 function isPlainObject(v: object): v is Record<string, unknown> {
   const proto: unknown = Object.getPrototypeOf(v);
@@ -60,12 +64,16 @@ export class StateTable<S> {
   private hashes = new Int32Array(64);
   // For Map and plain-object states: the sum of entry terms and the entry
   // count (see mapTerm / fieldTerm); kind 1 = Map, 2 = plain object, 0 = other.
-  private sums = new Int32Array(64);
-  private counts = new Int32Array(64);
-  private kinds = new Uint8Array(64);
-  private slots = new Int32Array(128); // id + 1, 0 = empty
+  // (Allocated with the first such state.)
+  private sums = new Int32Array(0);
+  private counts = new Int32Array(0);
+  private kinds = new Uint8Array(0);
+  private slots: Int32Array<ArrayBuffer> = new Int32Array(128); // id + 1, 0 = empty
   private mask = 127;
   private readonly primitives = new Map<Primitive, number>();
+  private readonly strings = new Map<string, number>();
+  private depths = new Uint8Array(64);
+  private flattened = 0;
   /** No model `equal` and no model `hash`: `===` decides for primitives. */
   private readonly plain: boolean;
   /** The model's `hash`, if any (then structural hashing is never used). */
@@ -128,7 +136,7 @@ export class StateTable<S> {
   /** The id of `s`, adding it if new. */
   intern(s: S): number {
     if (this.modelHash !== undefined) return this.probe(this.modelHash(s) | 0, s, 0, 0, 0);
-    if (typeof s === 'string') return this.probe(hashString(s), s, 0, 0, 0);
+    if (typeof s === 'string') return this.internString(s, 0);
     if (this.plain && isPrimitive(s)) {
       if (typeof s === 'number' && (s | 0) === s && s >= 0) return this.internInt(s);
       const found = this.primitives.get(s);
@@ -164,7 +172,22 @@ export class StateTable<S> {
    * `from`'s are hashed; the result is the same as {@link intern}'s.
    */
   internFrom(s: S, from: number): number {
-    if (this.modelHash === undefined && typeof s === 'object' && s !== null) {
+    if (this.modelHash !== undefined) return this.intern(s);
+    if (typeof s === 'string') {
+      // Longer than the parent: most likely the parent with something
+      // appended, one level deeper in V8's tree of string pieces.
+      const parent = this.states[from];
+      let depth = 0;
+      if (typeof parent === 'string' && s.length > parent.length) {
+        depth = (this.depths[from] as number) + 1;
+        if (depth >= FLATTEN_DEPTH) {
+          this.flattened ^= s.charCodeAt(0); // reading a character flattens the string
+          depth = 0;
+        }
+      }
+      return this.internString(s, depth);
+    }
+    if (typeof s === 'object' && s !== null) {
       const kind = this.kinds[from] as number;
       if (kind === 1 && s instanceof Map) return this.internMapFrom(s, from);
       if (kind === 2 && !(s instanceof Map) && !Array.isArray(s) && !(s instanceof Set) && isPlainObject(s)) {
@@ -218,28 +241,56 @@ export class StateTable<S> {
     return this.probe(mix32((OBJECT_SEED + sum) ^ n), s as S, 2, sum, n);
   }
 
+  /**
+   * Strings: a `Map`. V8 hashes a string built by concatenation (a tree of
+   * pieces, a "cons" string) without copying it into one flat buffer, and
+   * keeps the hash in the string; hashing it here would flatten it, and flat
+   * copies of every state (megabytes for long appended values) cost more in
+   * fresh memory and garbage collection than the `Map` costs. But walking a
+   * deep tree is slow too, so a state {@link FLATTEN_DEPTH} appends below the
+   * last flat one is flattened (`depth`: appends since then). `===` implies
+   * the model's `equal`, so merging only equal strings is sound with one.
+   */
+  private internString(s: string, depth: number): number {
+    const strings = this.strings;
+    const found = strings.get(s);
+    if (found !== undefined) return found;
+    const id = this.states.length;
+    this.states.push(s as S);
+    strings.set(s, id);
+    if (id >= this.depths.length) {
+      const bigger = new Uint8Array(Math.max(2 * this.depths.length, id + 1));
+      bigger.set(this.depths);
+      this.depths = bigger;
+    }
+    this.depths[id] = depth;
+    return id;
+  }
+
   /** Find `s` (hash `h`) or add it; `kind`, `sum`, `count` as in `sums`. */
   private probe(h: number, s: S, kind: number, sum: number, count: number): number {
     const mask = this.mask;
     const slots = this.slots;
     const hashes = this.hashes;
     const states = this.states;
-    const plainString = this.plain && typeof s === 'string';
     let i = mix32(h) & mask;
     for (;;) {
       const slot = slots[i] as number;
       if (slot === 0) break;
       const id = slot - 1;
-      if (hashes[id] === h && (plainString ? states[id] === s : this.equalFn(states[id] as S, s))) return id;
+      if (hashes[id] === h && this.equalFn(states[id] as S, s)) return id;
       i = (i + 1) & mask;
     }
     const id = states.length;
     states.push(s);
     if (id >= hashes.length) this.growIds();
     this.hashes[id] = h;
-    this.kinds[id] = kind;
-    this.sums[id] = sum;
-    this.counts[id] = count;
+    if (kind !== 0) {
+      if (this.kinds.length <= id) this.growKinds();
+      this.kinds[id] = kind;
+      this.sums[id] = sum;
+      this.counts[id] = count;
+    }
     slots[i] = id + 1;
     if (id * 2 >= mask) this.grow();
     return id;
@@ -251,6 +302,10 @@ export class StateTable<S> {
     const hashes = new Int32Array(cap);
     hashes.set(this.hashes);
     this.hashes = hashes;
+  }
+
+  private growKinds(): void {
+    const cap = this.hashes.length;
     const sums = new Int32Array(cap);
     sums.set(this.sums);
     this.sums = sums;
@@ -263,17 +318,30 @@ export class StateTable<S> {
   }
 
   private grow(): void {
-    const size = this.slots.length * 2;
+    const old = this.slots;
+    const size = old.length * 2;
     const mask = size - 1;
-    const slots = new Int32Array(size);
-    for (const slot of this.slots) {
+    const slots = takeInt32(size);
+    const hashes = this.hashes;
+    for (let j = 0; j < old.length; j++) {
+      const slot = old[j] as number;
       if (slot === 0) continue;
-      let i = mix32(this.hashes[slot - 1] as number) & mask;
+      let i = mix32(hashes[slot - 1] as number) & mask;
       while (slots[i] !== 0) i = (i + 1) & mask;
       slots[i] = slot;
     }
+    giveInt32(old);
     this.slots = slots;
     this.mask = mask;
+  }
+
+  /**
+   * Give the lookup table's memory back to the pool once no more states will
+   * be interned (the states themselves stay readable).
+   */
+  release(): void {
+    giveInt32(this.slots);
+    this.slots = new Int32Array(0);
   }
 }
 
