@@ -9,12 +9,19 @@
 // imported before the clock starts. `CHECK_COLD_RUNS=n` (default 3) such
 // processes per set, median reported; `CHECK_COLD_MODULE=path` imports another
 // build (e.g. `dist/check/index.js`) in the children instead of the sources.
+//
+// "user models (generic path)": the same sets checked with models defined
+// here the way an outside harness would write them, after Porcupine's Go test
+// models (a register with a number state; kv with a string state built by
+// concatenation, partitioned by key; kv unpartitioned with a Map state copied
+// on each write and an `equal`). They have no compiler, so they take the
+// generic path (`model.step`, state interning, the transition cache).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { printTable, writeResults, progress, type Row } from './lib.ts';
-import type { Verdict } from '../src/check/index.ts';
+import type { KvInput, KvOutput, Model, Operation, RegisterInput, RegisterOutput, Verdict } from '../src/check/index.ts';
 
 type CheckModule = typeof import('../src/check/index.ts');
 let lib: CheckModule;
@@ -27,25 +34,82 @@ interface SetResult {
   verdicts: Verdict[];
 }
 
-function runJepsen(files: readonly string[], texts: ReadonlyMap<string, string>): SetResult {
+// Porcupine-style user models (see the top of the file).
+type RegModel = Model<number | undefined, RegisterInput, RegisterOutput>;
+type KvModelAny = Model<unknown, KvInput, KvOutput>;
+
+/** Porcupine's etcd register model, written as a user would. */
+const userRegister: RegModel = {
+  init: () => undefined,
+  step: (state, input, output) => {
+    if (input.type === 'read') return [output === undefined || output.value === state, state];
+    if (input.type === 'write') return [true, input.value];
+    const swaps = state === input.expected;
+    return [output?.ok === undefined || output.ok === swaps, swaps ? input.value : state];
+  },
+};
+
+/** Porcupine's kvModel: one key's value as a string, partitioned by key. */
+const userKvPartitioned: Model<string, KvInput, KvOutput> = {
+  init: () => '',
+  step: (state, input, output) => {
+    if (input.type === 'get') return [output === undefined || output.value === state, state];
+    if (input.type === 'put') return [true, input.value];
+    if (input.type === 'append') return [true, state + input.value];
+    return [false, state];
+  },
+  partition: (history) => {
+    const byKey = new Map<string, Operation<KvInput, KvOutput>[]>();
+    for (const op of history) {
+      const list = byKey.get(op.input.key);
+      if (list === undefined) byKey.set(op.input.key, [op]);
+      else list.push(op);
+    }
+    return [...byKey.values()];
+  },
+};
+
+/** Porcupine's kvNoPartitionModel: a Map copied on each write, with `equal`. */
+const userKvMap: Model<Map<string, string>, KvInput, KvOutput> = {
+  init: () => new Map(),
+  step: (state, input, output) => {
+    const cur = state.get(input.key) ?? '';
+    if (input.type === 'get') return [output === undefined || output.value === cur, state];
+    if (input.type !== 'put' && input.type !== 'append') return [false, state];
+    const next = new Map(state);
+    next.set(input.key, input.type === 'put' ? input.value : cur + input.value);
+    return [true, next];
+  },
+  equal: (a, b) => {
+    if (a.size !== b.size) return false;
+    for (const [k, v] of a) if (b.get(k) !== v) return false;
+    return true;
+  },
+};
+
+function runJepsen(files: readonly string[], texts: ReadonlyMap<string, string>, user = false): SetResult {
   const t0 = performance.now();
   let steps = 0;
   const verdicts: Verdict[] = [];
   for (const f of files) {
-    const r = lib.checkLinearizability(lib.registerModel, lib.parseJepsenLog(texts.get(f) as string));
+    const history = lib.parseJepsenLog(texts.get(f) as string);
+    const r = user ? lib.checkLinearizability(userRegister, history) : lib.checkLinearizability(lib.registerModel, history);
     steps += r.steps;
     verdicts.push(r.result);
   }
   return { ms: performance.now() - t0, steps, verdicts };
 }
 
-function runKv(files: readonly string[], texts: ReadonlyMap<string, string>, partition: boolean, timeoutMs?: number): SetResult {
+function runKv(files: readonly string[], texts: ReadonlyMap<string, string>, partition: boolean, timeoutMs?: number, user = false): SetResult {
   const t0 = performance.now();
   let steps = 0;
   const verdicts: Verdict[] = [];
+  const model: KvModelAny = user
+    ? ((partition ? userKvPartitioned : userKvMap) as unknown as KvModelAny)
+    : (lib.porcupineKvModel as unknown as KvModelAny);
   for (const f of files) {
     const opts = timeoutMs === undefined ? { partition } : { partition, timeoutMs };
-    const r = lib.checkLinearizability(lib.porcupineKvModel, lib.parseKvLog(texts.get(f) as string), opts);
+    const r = lib.checkLinearizability(model, lib.parseKvLog(texts.get(f) as string), opts);
     steps += r.steps;
     verdicts.push(r.result);
   }
@@ -71,10 +135,12 @@ function load(): Data {
 
 /** The sets run cold, by name (the child process runs one). */
 function coldSet(name: string, d: Data): SetResult {
-  if (name === 'jepsen') return runJepsen(d.jepsen, d.texts);
-  if (name === 'kv-partitioned') return runKv(d.kv, d.texts, true);
-  if (name === 'c50-ok-partitioned') return runKv(['kv/c50-ok.txt'], d.texts, true);
-  return runKv(d.kv.slice(0, 4), d.texts, false);
+  const user = name.startsWith('user-');
+  const set = user ? name.slice(5) : name;
+  if (set === 'jepsen') return runJepsen(d.jepsen, d.texts, user);
+  if (set === 'kv-partitioned') return runKv(d.kv, d.texts, true, undefined, user);
+  if (set === 'c50-ok-partitioned') return runKv(['kv/c50-ok.txt'], d.texts, true, undefined, user);
+  return runKv(d.kv.slice(0, 4), d.texts, false, user ? 60_000 : undefined, user);
 }
 
 const coldSets: { name: string; label: string }[] = [
@@ -82,6 +148,10 @@ const coldSets: { name: string; label: string }[] = [
   { name: 'kv-partitioned', label: 'kv partitioned (6 files)' },
   { name: 'c50-ok-partitioned', label: '  kv/c50-ok.txt partitioned' },
   { name: 'kv-unpartitioned', label: 'kv c01+c10 unpartitioned' },
+  { name: 'user-jepsen', label: 'user models: jepsen (102 files)' },
+  { name: 'user-kv-partitioned', label: 'user models: kv partitioned (6 files)' },
+  { name: 'user-c50-ok-partitioned', label: 'user models:   kv/c50-ok.txt partitioned' },
+  { name: 'user-kv-unpartitioned', label: 'user models: kv c01+c10 unpartitioned' },
 ];
 
 /** Run one set in a fresh process; returns its time in ms. */
@@ -106,6 +176,10 @@ export async function main(): Promise<void> {
     'jepsen (102 files)': '~620',
     'kv partitioned (6 files)': '~200',
     'kv c01+c10 unpartitioned': '~5000',
+    'user models: jepsen (102 files)': '~620',
+    'user models: kv partitioned (6 files)': '~200',
+    'user models:   kv/c50-ok.txt partitioned': '~180',
+    'user models: kv c01+c10 unpartitioned': '~5000',
   };
   const sets: { name: string; run: () => SetResult }[] = [
     { name: 'jepsen (102 files)', run: () => runJepsen(jepsen, texts) },
@@ -114,6 +188,11 @@ export async function main(): Promise<void> {
     ...kv.map((f) => ({ name: `  ${f} partitioned`, run: () => runKv([f], texts, true) })),
     { name: 'kv c01+c10 unpartitioned', run: () => runKv(kv.slice(0, 4), texts, false) },
     ...kv.slice(0, 4).map((f) => ({ name: `  ${f} unpartitioned`, run: () => runKv([f], texts, false) })),
+    // User models (generic path).
+    { name: 'user models: jepsen (102 files)', run: () => runJepsen(jepsen, texts, true) },
+    { name: 'user models: kv partitioned (6 files)', run: () => runKv(kv, texts, true, undefined, true) },
+    { name: 'user models:   kv/c50-ok.txt partitioned', run: () => runKv(['kv/c50-ok.txt'], texts, true, undefined, true) },
+    { name: 'user models: kv c01+c10 unpartitioned', run: () => runKv(kv.slice(0, 4), texts, false, 60_000, true) },
   ];
   const rows: Row[] = [];
   const cold = new Map<string, number>();
