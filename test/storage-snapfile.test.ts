@@ -220,6 +220,26 @@ describe('LevelStorage: snapshot files', () => {
   });
 });
 
+/**
+ * Delay each LevelDB batch write of `s` by 0–8 ms (drawn from `rng`), so
+ * batches stay in flight while snapshot files finish: more interleavings.
+ */
+function slowWrites(s: LevelStorage, rng: SeededRandom): LevelStorage {
+  type Batch = { write(options: { sync: boolean }): Promise<void> };
+  const db = (s as unknown as { db: { batch(): Batch } }).db;
+  const batch = db.batch.bind(db);
+  db.batch = () => {
+    const b = batch();
+    const write = b.write.bind(b);
+    b.write = async (options) => {
+      await new Promise((r) => setTimeout(r, rng.range(0, 8)));
+      return write(options);
+    };
+    return b;
+  };
+  return s;
+}
+
 describe('LevelStorage: snapshot ordering', () => {
   test('issue #4: an entry save issued after a big compaction snapshot resolves before the snapshot save does', async () => {
     const dir = await tempDir();
@@ -276,13 +296,37 @@ describe('LevelStorage: snapshot ordering', () => {
     assert.equal((await snapFiles(dir)).length, 1, 'superseded files deleted');
   });
 
+  test('issue #4: compaction snapshots that finish while an earlier batch is written keep their call order (the newest metadata wins)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const dir = await tempDir();
+      let s = await LevelStorage.open(dir);
+      await s.save({ entries: ents(1, 10, 1), hardState: { term: 1, vote: 1, commit: 10 } });
+      // A big batch in flight, two small compaction snapshots behind it, then a later batch:
+      // both snapshots' metadata lands in that later batch, and must keep their order.
+      const big = s.save({ entries: ents(11, 4000, 1, 4096) });
+      await Promise.resolve();
+      const j1 = s.save({ snapshot: snap(5, 1, 10) });
+      const j2 = s.save({ snapshot: snap(8, 1, 20) });
+      const later = s.save({ entries: [ent(4001, 1)] });
+      await Promise.all([big, j1, j2, later]);
+      await s.close();
+      s = await LevelStorage.open(dir);
+      const st = await s.load();
+      await s.close();
+      assert.equal(st.snapshot?.metadata.index, 8, `round ${round}`);
+      assert.equal(st.entries[0]?.index, 9);
+      assert.equal((await snapFiles(dir)).length, 1);
+    }
+  });
+
   test('issue #4: concurrent mixed saves (compaction and installed snapshots, entries, hard states) end in the call-order state', async (t) => {
     const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
     t.diagnostic(`seed=${seed}`);
     const rng = new SeededRandom(seed);
+    const delays = new SeededRandom(seed + 1);
     for (let round = 0; round < 6; round++) {
       const dir = await tempDir();
-      let s = await LevelStorage.open(dir, { snapshotChunkSize: rng.range(1, 8) * 4096 });
+      let s = slowWrites(await LevelStorage.open(dir, { snapshotChunkSize: rng.range(1, 8) * 4096 }), delays);
       const mem = new MemoryStorage();
       const view = new LogState();
       let term = 1;
@@ -317,11 +361,16 @@ describe('LevelStorage: snapshot ordering', () => {
           }
           saves.push(outcome(s.save(req)));
           memSaves.push(outcome(mem.save(req)));
+          // Let batches and snapshot files make progress between some saves, so
+          // they interleave in many ways (timing varies; the requests follow the seed).
+          const y = rng.next();
+          if (y < 0.2) await new Promise((r) => setImmediate(r));
+          else if (y < 0.27) await new Promise((r) => setTimeout(r, rng.range(1, 6)));
         }
         assert.deepEqual(await Promise.all(saves), await Promise.all(memSaves), `round ${round} burst ${burst}: same outcomes (seed ${seed})`);
         if (rng.next() < 0.5) {
           await s.close();
-          s = await LevelStorage.open(dir, { snapshotChunkSize: 4096 });
+          s = slowWrites(await LevelStorage.open(dir, { snapshotChunkSize: 4096 }), delays);
         }
         assert.deepEqual(plain(await s.load()), plain(await mem.load()), `round ${round} burst ${burst}: same state (seed ${seed})`);
       }

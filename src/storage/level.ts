@@ -95,17 +95,22 @@ type BatchOp = PutOp | { type: 'del'; key: Buffer };
 
 /** Saves written together by one LevelDB batch. */
 interface Group {
-  readonly ops: BatchOp[];
+  ops: BatchOp[];
   /** Position of the hard-state put in `ops` (-1: none); later saves overwrite it in place. */
   hardStatePos: number;
+  /**
+   * Number of leading ops that are compaction-snapshot ops inserted at the
+   * front (they precede every save in the batch; the next one goes after them).
+   */
+  frontOps: number;
   /** Some save in the group asked for durability (SaveRequest.sync not false). */
   sync: boolean;
   /** 'queued': saves (and compaction metadata) may still join; then 'writing', 'done'. */
   state: 'queued' | 'writing' | 'done';
   /** A barrier snapshot opened this group: no write before its file is durable (and its metadata op filled in). */
   gate: Promise<void> | undefined;
-  /** Snapshot files whose metadata this group commits, with their generation. */
-  readonly files: SnapFile[];
+  /** Snapshot files whose metadata this group writes, each with its metadata op. */
+  readonly files: { readonly file: SnapFile; readonly op: PutOp }[];
   readonly promise: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
@@ -376,7 +381,7 @@ export class LevelStorage implements Storage {
     const d = deferred();
     // A rejected batch nobody waits for (only compaction metadata that was re-planned) must not crash the process.
     d.promise.catch(() => undefined);
-    const g: Group = { ops: [], hardStatePos: -1, sync: false, state: 'queued', gate: undefined, files: [], ...d };
+    const g: Group = { ops: [], hardStatePos: -1, frontOps: 0, sync: false, state: 'queued', gate: undefined, files: [], ...d };
     const hs = this.deferredHs;
     if (hs !== undefined) {
       this.deferredHs = undefined;
@@ -404,19 +409,22 @@ export class LevelStorage implements Storage {
       let front = false;
       if (after !== undefined && after.state === 'queued') g = after;
       else {
-        // Every queued batch holds only later saves: go first, before any later barrier's metadata.
-        g = this.queue.find((q) => q.state === 'queued');
-        front = g !== undefined;
-        g ??= this.group();
+        // Every queued batch holds only later saves: go before them (before any
+        // later barrier's metadata), after earlier compaction snapshots put there.
+        // (A batch created here holds no save yet, only perhaps a deferred hard state.)
+        g = this.queue.find((q) => q.state === 'queued') ?? this.group();
+        front = true;
       }
       if (front) {
-        g.ops.unshift(...ops);
-        if (g.hardStatePos >= 0) g.hardStatePos += ops.length;
+        // concat, not splice(...ops): a snapshot may cover 100,000 entries (too many arguments).
+        g.ops = g.ops.slice(0, g.frontOps).concat(ops, g.ops.slice(g.frontOps));
+        if (g.hardStatePos >= g.frontOps) g.hardStatePos += ops.length;
+        g.frontOps += ops.length;
       } else {
         for (let i = 0; i < ops.length; i++) g.ops.push(ops[i] as BatchOp);
       }
       g.sync = true;
-      g.files.push(file);
+      g.files.push({ file, op: metaOp });
       g.promise.then(done.resolve, done.reject);
     }, (err) => {
       this.fail(err);
@@ -434,7 +442,7 @@ export class LevelStorage implements Storage {
     g.sync = true;
     for (let i = 0; i < ops.length; i++) g.ops.push(ops[i] as BatchOp);
     if (hsOp !== undefined) putHardState(g, hsOp);
-    g.files.push(file);
+    g.files.push({ file, op: metaOp });
     const gate = deferred();
     gate.promise.catch(() => undefined);
     g.gate = gate.promise;
@@ -526,9 +534,15 @@ export class LevelStorage implements Storage {
   /** After `g` is durable: its newest snapshot file is the referenced one; delete the ones it superseded. */
   private committed(g: Group): void {
     if (g.files.length === 0) return;
-    let newest = g.files[0] as SnapFile;
-    for (const f of g.files) if (f.gen > newest.gen) newest = f;
-    const stale = g.files.filter((f) => f !== newest);
+    // The metadata written last in the batch is what the directory now references
+    // (by construction the newest snapshot; found from the ops so deletion follows the disk).
+    let newest: SnapFile | undefined;
+    for (let i = g.ops.length - 1; i >= 0 && newest === undefined; i--) {
+      const op = g.ops[i];
+      if (op?.type === 'put' && op.key === SNAPSHOT_META_KEY) newest = g.files.find((f) => f.op === op)?.file;
+    }
+    if (newest === undefined) return;
+    const stale = g.files.map((f) => f.file).filter((f) => f !== newest);
     if (this.committedFile !== undefined) stale.push(this.committedFile);
     this.committedFile = newest;
     for (const f of stale) {
