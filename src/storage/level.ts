@@ -379,7 +379,8 @@ export class LevelStorage implements Storage {
     const open = fresh ? undefined : this.joinable();
     if (open !== undefined) return open;
     const d = deferred();
-    // A rejected batch nobody waits for (only compaction metadata that was re-planned) must not crash the process.
+    // A batch may carry only compaction-snapshot metadata, whose promise only
+    // that save's own chain awaits: a rejection here must never be unhandled.
     d.promise.catch(() => undefined);
     const g: Group = { ops: [], hardStatePos: -1, frontOps: 0, sync: false, state: 'queued', gate: undefined, files: [], ...d };
     const hs = this.deferredHs;
