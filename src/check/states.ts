@@ -60,7 +60,7 @@ function isPlainObject(v: object): v is Record<string, unknown> {
 /** Gives each distinct state an id 0, 1, 2, … */
 export class StateTable<S> {
   /** State by id. */
-  readonly states: S[] = [];
+  states: S[] = [];
   private hashes = new Int32Array(64);
   // For Map and plain-object states: the sum of entry terms and the entry
   // count (see mapTerm / fieldTerm); kind 1 = Map, 2 = plain object, 0 = other.
@@ -92,8 +92,11 @@ export class StateTable<S> {
 
   /** Number of distinct states so far. */
   get size(): number {
-    return this.states.length;
+    return this.released >= 0 ? this.released : this.states.length;
   }
+
+  /** The number of states when {@link release} was called, or -1. */
+  private released = -1;
 
   // Non-negative int32 states (models that number their own states): an
   // open-addressing table of (state, id) pairs.
@@ -336,12 +339,19 @@ export class StateTable<S> {
   }
 
   /**
-   * Give the lookup table's memory back to the pool once no more states will
-   * be interned (the states themselves stay readable).
+   * Drop the states and give the lookup table's memory back to the pool once
+   * the search is over (only {@link size} stays readable): a check's
+   * partitions finish at different times, and the memory of finished ones can
+   * then serve the others.
    */
   release(): void {
+    this.released = this.states.length;
     giveInt32(this.slots);
     this.slots = new Int32Array(0);
+    this.states = [];
+    this.strings.clear();
+    this.primitives.clear();
+    this.ints = new Int32Array(0);
   }
 }
 
