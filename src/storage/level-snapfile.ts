@@ -53,8 +53,13 @@ export function corruptFile(name: string, why: string): Error {
   return strataError('ErrCorrupt', `${record}: ${why}`, { record, file: name });
 }
 
-/** fsync a directory, making renames and unlinks in it durable. */
+/**
+ * fsync a directory, making renames and unlinks in it durable. A no-op on
+ * Windows, where directories cannot be opened for fsync (NTFS journals
+ * metadata; etcd skips it there too).
+ */
 export async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
