@@ -47,7 +47,9 @@ export interface Model<S, I, O> {
    * State equality. Default: `===` for primitives, structural equality for
    * arrays, Maps, Sets and objects (same prototype, own enumerable fields).
    * States holding data that is not an own enumerable field (private
-   * `#fields`, closures) must supply `equal`.
+   * `#fields`, closures) must supply `equal`. It must be an equivalence: in
+   * particular every state equals itself, and strings that are `===` are
+   * equal (the checker merges those without calling `equal`).
    */
   equal?(a: S, b: S): boolean;
   /**
