@@ -10,7 +10,11 @@
 //
 // Env: STORAGE_BENCH_SECONDS (per case and implementation, default 1.5),
 //      STORAGE_BENCH_ROUNDS (default 3), STORAGE_BENCH_ONLY=snapshot (only
-//      the snapshot case), STORAGE_BENCH_SNAPSHOT_MB (default 30).
+//      the snapshot case), STORAGE_BENCH_SNAPSHOT_MB (default 30),
+//      STORAGE_BENCH_ONLY=cluster (only: a 3-member LocalCluster on
+//      LevelStorage taking ~30 MB snapshots while 64 clients put; not part
+//      of the default run).
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
@@ -18,6 +22,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { LevelStorage } from '../src/storage/level.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
+import { LocalCluster } from '../src/server/local-cluster.ts';
 import { encodeEntries, hardStateValue, HARD_STATE_KEY } from '../src/storage/level-records.ts';
 import type { Entry } from '../src/raft/types.ts';
 import { percentile, printTable, progress, writeResults } from './lib.ts';
@@ -336,8 +341,56 @@ async function snapshotCase(): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * The symptom end to end: a 3-member in-process LocalCluster on LevelStorage
+ * (fsync), 64 clients putting 256-byte values over 100,000 keys,
+ * snapshotCount 700 entries (proposals are batched, so that is a snapshot of
+ * the whole keyspace, ~30 MB, about every 50,000 puts). Put latency
+ * percentiles and the number of puts slower than 300 ms.
+ */
+async function clusterCase(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const vals = Array.from({ length: 1024 }, () => randomBytes(192).toString('base64'));
+  for (let r = 0; r < ROUNDS; r++) {
+    progress(`storage: cluster with snapshots, round ${r + 1}/${ROUNDS}`);
+    const dir = await mkdtemp(join(tmpdir(), 'strata-bench-cluster-'));
+    const c = await LocalCluster.start({ size: 3, dataDir: dir, nodeOptions: { snapshotCount: 700 } });
+    try {
+      const leader = await c.waitForLeader();
+      const lat: number[] = [];
+      let n = 0;
+      const total = 100_000;
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 64 }, async () => {
+        while (n < total) {
+          const i = n++;
+          const a = performance.now();
+          await leader.put(`/k/${i % 100_000}`, vals[i % vals.length] as string);
+          lat.push(performance.now() - a);
+        }
+      }));
+      rows.push({
+        round: r + 1, 'puts/s': Math.round(total / ((performance.now() - t0) / 1000)),
+        'p50 ms': percentile(lat, 50), 'p99 ms': percentile(lat, 99), 'p99.9 ms': percentile(lat, 99.9),
+        'max ms': Math.max(...lat), 'puts > 300 ms': lat.filter((x) => x > 300).length,
+      });
+    } finally {
+      await c.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
 /** Run the storage benchmarks; prints tables and writes benchmarks/results/storage.json. */
 export async function main(): Promise<void> {
+  if (process.env.STORAGE_BENCH_ONLY === 'cluster') {
+    const rows = await clusterCase();
+    printTable('3-member LocalCluster on LevelStorage, 64 clients, 256 B puts, ~30 MB snapshots (snapshotCount 700)', rows);
+    const file = writeResults('storage-cluster', rows, { rounds: ROUNDS });
+    process.stdout.write(`\nresults: ${file}\n`);
+    return;
+  }
   if (process.env.STORAGE_BENCH_ONLY === 'snapshot') {
     const rows = await snapshotCase();
     printTable(`${SNAPSHOT_MB} MB compaction snapshot saved while ${SNAPSHOT_WRITERS} writers append 10 x ${PAYLOAD} B entries per save`, rows);
