@@ -25,6 +25,9 @@ import { giveInt32, takeInt32 } from '../pool.ts';
 const BASE = 0x01000193;
 /** Hashes are kept to 30 bits (small integers in V8); mod 2^30 arithmetic is consistent. */
 const MASK = 0x3fffffff;
+/** Append cache sizes (slot masks): grown freely up to CACHE_TRIAL, never past CACHE_MAX. */
+const CACHE_TRIAL = (1 << 12) - 1;
+const CACHE_MAX = (1 << 20) - 1;
 
 /** Polynomial hash of a string, mod 2^30: `h(a + b) = h(a) * BASE^|b| + h(b)`. */
 export function polyHash(s: string): number {
@@ -136,10 +139,17 @@ export class KvStore {
   private count = 0;
   private canon = new Int32Array(512); // value id + 1, by (len, hash); 0 = empty
   private canonMask = 511;
-  // Append cache: (value, piece) → value, 3 ints per slot (value + 1, piece, result).
+  // Append cache: (value, piece) → value, 3 ints per slot (value + 1, piece,
+  // result), direct-mapped and lossy (a miss only costs a canonical lookup).
+  // Past CACHE_TRIAL slots it grows only while a quarter of its lookups hit:
+  // histories whose appends rarely repeat from the same value (a partitioned
+  // kv history: one in ten) would otherwise fill megabytes of fresh memory
+  // that cost more, in page faults, than the lookups they save.
   private cache = new Int32Array(3 * 512);
   private cacheMask = 511;
   private cached = 0;
+  private cacheLookups = 0;
+  private cacheHits = 0;
 
   private readonly maps = new TripleTable(); // (key id, value id, rest)
   private readonly keyIds = new Map<string, number>();
@@ -289,14 +299,11 @@ export class KvStore {
     const plen = this.pieceLen[piece] as number;
     if (plen === 0) return v;
     const cache = this.cache;
-    const mask = this.cacheMask;
-    let i = hash3(v, piece, 0) & mask;
-    for (;;) {
-      const at = 3 * i;
-      const k = cache[at] as number;
-      if (k === 0) break;
-      if (k === v + 1 && cache[at + 1] === piece) return cache[at + 2] as number;
-      i = (i + 1) & mask;
+    const at = 3 * (hash3(v, piece, 0) & this.cacheMask);
+    this.cacheLookups++;
+    if (cache[at] === v + 1 && cache[at + 1] === piece) {
+      this.cacheHits++;
+      return cache[at + 2] as number;
     }
     const len = (this.len[v] as number) + plen;
     const hash = (Math.imul(this.hash[v] as number, this.piecePow[piece] as number) + (this.pieceHash[piece] as number)) & MASK;
@@ -306,11 +313,13 @@ export class KvStore {
       id = this.node(v, piece, len, hash);
       this.addCanon(slot, id);
     }
-    const at = 3 * i;
+    const fresh = cache[at] === 0;
     cache[at] = v + 1;
     cache[at + 1] = piece;
     cache[at + 2] = id;
-    if (++this.cached * 2 > mask) this.growCache();
+    if (fresh && ++this.cached * 2 > this.cacheMask && this.cacheMask < CACHE_MAX && (this.cacheMask < CACHE_TRIAL || this.cacheHits * 4 >= this.cacheLookups)) {
+      this.growCache();
+    }
     return id;
   }
 
@@ -324,11 +333,12 @@ export class KvStore {
     const size = (this.cacheMask + 1) * 2;
     const mask = size - 1;
     const cache = takeInt32(3 * size);
+    let fill = 0;
     for (let at = 0; at < old.length; at += 3) {
       const k = old[at] as number;
       if (k === 0) continue;
-      let i = hash3(k - 1, old[at + 1] as number, 0) & mask;
-      while (cache[3 * i] !== 0) i = (i + 1) & mask;
+      const i = hash3(k - 1, old[at + 1] as number, 0) & mask;
+      if (cache[3 * i] === 0) fill++;
       cache[3 * i] = k;
       cache[3 * i + 1] = old[at + 1] as number;
       cache[3 * i + 2] = old[at + 2] as number;
@@ -336,6 +346,7 @@ export class KvStore {
     giveInt32(old);
     this.cache = cache;
     this.cacheMask = mask;
+    this.cached = fill;
   }
 
   /** Give the value tables' memory back to the pool; only counts may be read afterwards. */
