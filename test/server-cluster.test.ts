@@ -252,14 +252,14 @@ test('R9.2–R9.4 members: add a learner, promote it, remove a member; errors', 
 });
 
 test('R9.2/R9.3 strict reconfiguration checks: ErrUnhealthy and ErrNotEnoughStartedMembers, on the leader and forwarded from a follower', async () => {
-  const c = await LocalCluster.start({ size: 3, tickMs: 20 });
+  const c = await LocalCluster.start({ size: 3, tickMs: 50 });
   try {
     const leader = await c.waitForLeader();
     await leader.put('/h/k', 'v');
     const [down, up] = c.nodes.filter((n) => n !== leader) as [StrataNode, StrataNode];
     const downId = down.id;
     await c.kill(down.name);
-    await sleep(600); // > one election timeout (200 ms): the leader no longer counts it as active
+    await sleep(1500); // > one election timeout (500 ms): the leader no longer counts it as active
     // Removing an active voter would leave 1 active of 2: no quorum.
     await assert.rejects(leader.members.remove(up.id), code('ErrUnhealthy'));
     await assert.rejects(up.members.remove(up.id), code('ErrUnhealthy'), 'the leader refuses a forwarded removal with the same error');
@@ -281,12 +281,12 @@ test('R9.2/R9.3 strict reconfiguration checks: ErrUnhealthy and ErrNotEnoughStar
 });
 
 test('strictReconfigCheck: false turns the checks off (a change that breaks quorum is accepted)', async () => {
-  const c = await LocalCluster.start({ size: 3, tickMs: 20, nodeOptions: { strictReconfigCheck: false } });
+  const c = await LocalCluster.start({ size: 3, tickMs: 50, nodeOptions: { strictReconfigCheck: false } });
   try {
     const leader = await c.waitForLeader();
     const [down] = c.nodes.filter((n) => n !== leader) as [StrataNode];
     await c.kill(down.name);
-    await sleep(600);
+    await sleep(1500);
     await leader.members.add({ name: 'node-4', peerURLs: ['mem://node-4'], isLearner: true });
     assert.equal((await leader.members.list()).length, 4);
   } finally {
