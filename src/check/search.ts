@@ -40,10 +40,12 @@ import { giveInt32, takeInt32 } from './pool.ts';
  */
 const DENSE_ENTRIES = 1 << 18;
 const DENSE_STATES = 64;
-/** First and largest size of the transition cache for the other states, in slots. */
+/**
+ * Transition cache for the other states (generic path), in slots: its first
+ * size, its largest, and the size up to which it grows whether or not it pays.
+ */
 const CACHE_FIRST = 1 << 8;
 const CACHE_SLOTS = 1 << 18;
-/** Size up to which the cache grows whether or not it pays. */
 const CACHE_TRIAL = 1 << 12;
 
 /** Order of events: by time; at equal times calls first (they overlap); then by operation. */
@@ -166,9 +168,10 @@ export class PartitionSearch<S, I, O> {
   private cache: Int32Array<ArrayBuffer>;
   private cacheMask: number;
   private cacheFill = 0;
-  // Past CACHE_TRIAL slots, the cache only grows while at least a quarter of its lookups hit (a map
-  // of appended strings rarely repeats a transition; a map copied per write
-  // often does): fresh memory costs more than the steps it would save.
+  // Past CACHE_TRIAL slots the cache only grows while at least a quarter of
+  // its lookups hit (a string state appended to rarely repeats a transition,
+  // a map copied on each write often does): fresh memory costs more than the
+  // steps it would save.
   private cacheLookups = 0;
   private cacheHits = 0;
   private readonly writer: Uint8Array;
@@ -351,7 +354,8 @@ export class PartitionSearch<S, I, O> {
    */
   private cacheStore(at: number, state: number, op: number, to: number): void {
     const cache = this.cache;
-    if (cache[at] === 0 && ++this.cacheFill * 2 > this.cacheMask && this.cacheMask + 1 < CACHE_SLOTS && (this.cacheMask < CACHE_TRIAL || this.cacheHits * 4 >= this.cacheLookups)) {
+    const pays = this.cacheMask < CACHE_TRIAL || this.cacheHits * 4 >= this.cacheLookups;
+    if (cache[at] === 0 && ++this.cacheFill * 2 > this.cacheMask && this.cacheMask + 1 < CACHE_SLOTS && pays) {
       this.growCache();
       at = (mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3;
     }
