@@ -5,6 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { runCrashChild } from './crash-child.ts';
 import { createRequire } from 'node:module';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -358,31 +359,14 @@ describe('LevelStorage: crash with real processes', () => {
     let acked = 0;
     for (let round = 0; round < 5; round++) {
       const wantAcks = rng.range(1, 120);
-      const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), child, dir, String(rng.range(1, 16))], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
-      const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
       let seen = 0;
-      let buf = '';
-      await new Promise<void>((resolve, reject) => {
-        proc.stdout.on('data', (chunk: Buffer) => {
-          buf += chunk.toString();
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            const [kind, v] = line.split(' ');
-            if (kind === 'start') assert.ok(Number(v) >= acked, `restart sees last index ${v} >= acknowledged ${acked}`);
-            if (kind === 'ack') {
-              acked = Math.max(acked, Number(v));
-              if (++seen === wantAcks) {
-                proc.kill('SIGKILL');
-                resolve();
-              }
-            }
-          }
-        });
-        void exited.then((code) => (code === null ? resolve() : reject(new Error(`child exited with ${code}`))));
+      await runCrashChild(child, [dir, String(rng.range(1, 16))], (kind, v, kill) => {
+        if (kind === 'start') assert.ok(Number(v) >= acked, `restart sees last index ${v} >= acknowledged ${acked}`);
+        if (kind === 'ack') {
+          acked = Math.max(acked, Number(v));
+          if (++seen === wantAcks) kill();
+        }
       });
-      await exited;
       const s = await LevelStorage.open(dir);
       const st = await s.load();
       await s.close();

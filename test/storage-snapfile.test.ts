@@ -6,7 +6,7 @@
 // against MemoryStorage, and SIGKILL while snapshot files are being written.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runCrashChild } from './crash-child.ts';
 import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -475,32 +475,13 @@ describe('LevelStorage: crash while writing snapshot files', () => {
         const wantSnaps = rng.range(1, 4);
         const delay = rng.range(0, 80);
         const args = [child, dir, String(rng.range(1, 12)), String(snapSize), mode === 'barrier' ? 'barrier' : ''];
-        const proc = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
-        const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
         let snaps = 0;
-        let buf = '';
-        await new Promise<void>((resolve, reject) => {
-          proc.stdout.on('data', (chunk: Buffer) => {
-            buf += chunk.toString();
-            let nl: number;
-            while ((nl = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, nl);
-              buf = buf.slice(nl + 1);
-              const [kind, v] = line.split(' ');
-              if (kind === 'start') assert.ok(Number(v) >= acked, `restart sees last index ${v} >= acknowledged ${acked}`);
-              if (kind === 'ack') acked = Math.max(acked, Number(v));
-              if (kind === 'snap' && ++snaps === wantSnaps) {
-                // Kill while that snapshot's file is (most likely) being written.
-                setTimeout(() => {
-                  proc.kill('SIGKILL');
-                  resolve();
-                }, delay);
-              }
-            }
-          });
-          void exited.then((code) => (code === null ? resolve() : reject(new Error(`child exited with ${code}`))));
+        await runCrashChild(args[0] as string, args.slice(1), (kind, v, kill) => {
+          if (kind === 'start') assert.ok(Number(v) >= acked, `restart sees last index ${v} >= acknowledged ${acked}`);
+          if (kind === 'ack') acked = Math.max(acked, Number(v));
+          // Kill while that snapshot's file is (most likely) being written.
+          if (kind === 'snap' && ++snaps === wantSnaps) setTimeout(kill, delay);
         });
-        await exited;
         const s = await LevelStorage.open(dir);
         const st = await s.load();
         await s.close();
