@@ -2,32 +2,22 @@
 // plus checksums, torn-tail truncation, corruption detection, the directory
 // lock, format versions and group commit. Snapshot files (format version 2)
 // and the legacy chunk layout are tested in storage-snapfile.test.ts.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { runCrashChild } from './crash-child.ts';
+import { openFails, raw, tempDir } from './storage-fixtures.ts';
 import { createRequire } from 'node:module';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { LevelStorage } from '../src/storage/level.ts';
 import { entryKey, versionValue, HARD_STATE_KEY, SNAPSHOT_META_KEY, VERSION_KEY } from '../src/storage/level-records.ts';
 import { isStrataError } from '../src/errors.ts';
 import { SeededRandom } from '../src/util/rng.ts';
-import type { ErrorCode } from '../src/errors.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import { ent, ents, plain, runStorageCompliance, snap } from './storage-compliance.ts';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'strata-storage-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
 
 runStorageCompliance('LevelStorage', {
   create: async () => {
@@ -47,16 +37,6 @@ runStorageCompliance('LevelStorage', {
   },
 });
 
-/** Edit the raw LevelDB directory (the storage must be closed). */
-async function raw(dir: string, fn: (db: ClassicLevel<Buffer, Buffer>) => Promise<void>): Promise<void> {
-  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await db.open();
-  try {
-    await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 async function flipByte(dir: string, key: Buffer, at = -1): Promise<void> {
   await raw(dir, async (db) => {
@@ -68,18 +48,6 @@ async function flipByte(dir: string, key: Buffer, at = -1): Promise<void> {
   });
 }
 
-async function openFails(dir: string, code: ErrorCode, pattern?: RegExp): Promise<Error> {
-  let caught: unknown;
-  try {
-    const s = await LevelStorage.open(dir);
-    await s.close();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(isStrataError(caught, code), `expected ${code}, got ${String(caught)}`);
-  if (pattern !== undefined) assert.match(caught.message, pattern);
-  return caught;
-}
 
 async function filled(commit: number, last = 10): Promise<string> {
   const dir = await tempDir();

@@ -4,13 +4,12 @@
 // chunk layout (format version 1), ordering (compaction snapshots do not hold
 // up later saves; installed snapshots do), a randomised call-order check
 // against MemoryStorage, and SIGKILL while snapshot files are being written.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCrashChild } from './crash-child.ts';
-import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { openFails, raw, tempDir as tempDirIn } from './storage-fixtures.ts';
+import { mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClassicLevel } from 'classic-level';
 import { LevelStorage } from '../src/storage/level.ts';
 import { MemoryStorage } from '../src/storage/memory.ts';
 import { LogState } from '../src/storage/log-state.ts';
@@ -20,49 +19,19 @@ import {
   chunkKey, encodeEntries, hardStateValue, readVersion, seal, snapshotMetaValue, versionValue,
 } from '../src/storage/level-records.ts';
 import { isStrataError } from '../src/errors.ts';
-import type { ErrorCode } from '../src/errors.ts';
 import { SeededRandom } from '../src/util/rng.ts';
 import type { HardState, Snapshot } from '../src/raft/types.ts';
 import type { SaveRequest } from '../src/storage/storage.ts';
 import { ent, ents, plain, snap } from './storage-helpers.ts';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'strata-snapfile-'));
-  dirs.push(d);
-  return d;
-}
-after(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
 
-type Db = ClassicLevel<Buffer, Buffer>;
-async function raw<T>(dir: string, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await db.open();
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+
+const tempDir = (): Promise<string> => tempDirIn('strata-snapfile-');
 
 async function snapFiles(dir: string): Promise<string[]> {
   return (await readdir(join(dir, 'snap'))).sort();
 }
 
-async function openFails(dir: string, code: ErrorCode, pattern?: RegExp): Promise<Error> {
-  let caught: unknown;
-  try {
-    const s = await LevelStorage.open(dir);
-    await s.close();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(isStrataError(caught, code), `expected ${code}, got ${String(caught)}`);
-  if (pattern !== undefined) assert.match(caught.message, pattern);
-  return caught;
-}
 
 async function reload(dir: string): Promise<ReturnType<typeof plain>> {
   const s = await LevelStorage.open(dir);
