@@ -9,12 +9,23 @@
  * linearized once everything that returned before its call has been). So an
  * entry keeps the word range `[lo, hi)` outside which the words are all ones
  * (below) or all zeros (above), and only those words — usually one or two,
- * whatever the history's length.
+ * whatever the history's length; up to two are kept inline.
  *
  * Hashes are Zobrist hashes of the full set (XOR of a fixed random word per
  * set bit, updated by the caller in O(1)) mixed with the state id. A hit is
  * only declared after comparing state, window and words, so the memo is
  * exact.
+ *
+ * Memory layout (chosen for a cold process, where every fresh page costs a
+ * fault): entries are appended to fixed-size chunks, in order, and never
+ * move; a bucket array holds each chain's newest entry. Growing doubles only
+ * the bucket array (4 bytes per bucket) and relinks the chains inside the
+ * chunks already touched, so the memory touched is about 32 bytes per entry,
+ * against 64–128 for an open-addressing table that doubles (16-byte slots,
+ * at most half full, every doubling a fresh table, and windows of two words
+ * in a doubling arena). Chunks all have one
+ * size, so the typed-array pool hands them from one finished partition to
+ * the next.
  */
 import { mix32 } from './hash.ts';
 import { giveInt32, takeInt32 } from './pool.ts';
@@ -29,26 +40,39 @@ export function pairHash(bitsHash: number, state: number): number {
   return mix32(bitsHash ^ Math.imul(state + 1, 0x85ebca77));
 }
 
-// Slot layout (one interleaved Int32Array, 4 ints = 16 bytes per slot): pair
-// hash; state + 1 (0 = empty); window start × 4 + length code (0, 1, or 2 for
-// "2 or more"); payload: the window's only word (length 1) or the offset of
-// its words in the arena (length 2+, stored as [length, words…]).
-const SLOT = 4;
+// Entry layout (6 ints = 24 bytes): pair hash; state + 1; window start × 4 +
+// length code (0, 1, 2, or 3 for "3 or more"); payload: the window's words
+// when it has one or two (the second in WORD2), otherwise the offset of its
+// words in the arena (stored as [length, words…]); next entry of the chain
+// (0 = end). Entry ids start at 1.
+const ENTRY = 6;
+const HASH = 0;
+const KEY = 1;
+const SHAPE = 2;
+const PAYLOAD = 3;
+const WORD2 = 4;
+const NEXT = 5;
+/** Entries per chunk, as a power of two. */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
 
 /** Visited (bitset, state) pairs. */
 export class VisitedSet {
-  private table: Int32Array<ArrayBuffer>;
+  private heads: Int32Array<ArrayBuffer>;
   private mask: number;
+  private chunks: Int32Array<ArrayBuffer>[] = [];
   private arena: Int32Array<ArrayBuffer>;
   private used = 0;
   /** Number of pairs stored. */
   size = 0;
 
+  /** `capacity`: the number of pairs expected (a hint; the set grows as needed). */
   constructor(capacity = 256) {
-    let slots = 16;
-    while (slots < capacity * 2) slots *= 2;
-    this.table = takeInt32(slots * SLOT);
-    this.mask = slots - 1;
+    let buckets = 16;
+    while (buckets < capacity) buckets *= 2;
+    this.heads = takeInt32(buckets);
+    this.mask = buckets - 1;
     this.arena = new Int32Array(64);
   }
 
@@ -57,37 +81,44 @@ export class VisitedSet {
    * {@link pairHash} is `hash`. Returns `true` if it was not there before.
    */
   add(hash: number, state: number, bits: Int32Array, lo: number, hi: number): boolean {
-    const mask = this.mask;
-    const table = this.table;
+    const chunks = this.chunks;
     const len = hi - lo;
     const key = state + 1;
-    const shape = lo * 4 + (len < 2 ? len : 2);
-    const first = len === 1 ? (bits[lo] as number) : 0;
-    let i = hash & mask;
-    for (;;) {
-      const at = i * SLOT;
-      const k = table[at + 1] as number;
-      if (k === 0) break;
-      if (k === key && table[at] === hash && table[at + 2] === shape) {
-        if (len < 2 ? table[at + 3] === first : this.sameWords(table[at + 3] as number, bits, lo, len)) return false;
+    const shape = lo * 4 + (len < 3 ? len : 3);
+    const first = len === 1 || len === 2 ? (bits[lo] as number) : 0;
+    const second = len === 2 ? (bits[lo + 1] as number) : 0;
+    const b = hash & this.mask;
+    const head = this.heads[b] as number;
+    for (let e = head; e !== 0; ) {
+      const chunk = chunks[(e - 1) >>> CHUNK_BITS] as Int32Array;
+      const at = ((e - 1) & CHUNK_MASK) * ENTRY;
+      if (chunk[at + KEY] === key && chunk[at + HASH] === hash && chunk[at + SHAPE] === shape) {
+        if (len < 3 ? chunk[at + PAYLOAD] === first && chunk[at + WORD2] === second : this.sameWords(chunk[at + PAYLOAD] as number, bits, lo, len)) return false;
       }
-      i = (i + 1) & mask;
+      e = chunk[at + NEXT] as number;
     }
-    const at = i * SLOT;
-    table[at] = hash;
-    table[at + 1] = key;
-    table[at + 2] = shape;
-    if (len < 2) table[at + 3] = first;
-    else {
+    const id = this.size;
+    if ((id & CHUNK_MASK) === 0) chunks.push(takeInt32(CHUNK * ENTRY));
+    const chunk = chunks[id >>> CHUNK_BITS] as Int32Array;
+    const at = (id & CHUNK_MASK) * ENTRY;
+    chunk[at + HASH] = hash;
+    chunk[at + KEY] = key;
+    chunk[at + SHAPE] = shape;
+    if (len < 3) {
+      chunk[at + PAYLOAD] = first;
+      chunk[at + WORD2] = second;
+    } else {
       if (this.used + len + 1 > this.arena.length) this.growArena(len + 1);
-      table[at + 3] = this.used;
+      chunk[at + PAYLOAD] = this.used;
       const arena = this.arena;
       arena[this.used] = len;
       for (let w = 0; w < len; w++) arena[this.used + 1 + w] = bits[lo + w] as number;
       this.used += len + 1;
     }
-    this.size++;
-    if (this.size * 2 > mask) this.growSlots();
+    chunk[at + NEXT] = head;
+    this.heads[b] = id + 1;
+    this.size = id + 1;
+    if (this.size > this.mask) this.growBuckets();
     return true;
   }
 
@@ -108,31 +139,32 @@ export class VisitedSet {
     this.arena = b;
   }
 
-  private growSlots(): void {
-    const old = this.table;
+  /** Double the bucket array and relink every chain (entries stay where they are). */
+  private growBuckets(): void {
     const size = (this.mask + 1) * 2;
     const mask = size - 1;
-    const table = takeInt32(size * SLOT);
-    for (let from = 0; from < old.length; from += SLOT) {
-      if (old[from + 1] === 0) continue;
-      let i = (old[from] as number) & mask;
-      while (table[i * SLOT + 1] !== 0) i = (i + 1) & mask;
-      const to = i * SLOT;
-      table[to] = old[from] as number;
-      table[to + 1] = old[from + 1] as number;
-      table[to + 2] = old[from + 2] as number;
-      table[to + 3] = old[from + 3] as number;
+    giveInt32(this.heads);
+    const heads = takeInt32(size);
+    const chunks = this.chunks;
+    // Oldest first, each pushed on its chain's front: chains stay newest first.
+    for (let id = 0; id < this.size; id++) {
+      const chunk = chunks[id >>> CHUNK_BITS] as Int32Array;
+      const at = (id & CHUNK_MASK) * ENTRY;
+      const b = (chunk[at + HASH] as number) & mask;
+      chunk[at + NEXT] = heads[b] as number;
+      heads[b] = id + 1;
     }
-    giveInt32(old);
-    this.table = table;
+    this.heads = heads;
     this.mask = mask;
   }
 
   /** Give the memory back to the pool; the set must not be used afterwards. */
   release(): void {
-    giveInt32(this.table);
+    giveInt32(this.heads);
     giveInt32(this.arena);
-    this.table = new Int32Array(0);
+    for (const chunk of this.chunks) giveInt32(chunk);
+    this.chunks = [];
+    this.heads = new Int32Array(0);
     this.arena = new Int32Array(0);
   }
 }
