@@ -327,7 +327,7 @@ export class PartitionSearch<S, I, O> {
         return cache[at + 2] as number;
       }
     } else if (state === this.lastState && op === this.lastOp) return this.lastTo;
-    const cur = states.states[state] as S;
+    const cur = states.get(state);
     const r = this.model.step(cur, this.inputs[op] as I, this.outputs[op]);
     // A step that hands back the state it was given (a read) stays put: no interning.
     const to = r[0] ? (r[1] === cur ? state : states.internFrom(r[1], state)) : ILLEGAL;

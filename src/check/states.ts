@@ -48,6 +48,10 @@ function fieldTerm(k: string, x: unknown): number {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+/** States per chunk of the id → state table, as a power of two. */
+const STATE_CHUNK_BITS = 12;
+const STATE_CHUNK = 1 << STATE_CHUNK_BITS;
+
 /** String states are flattened every this many appends (see {@link StateTable.internString}). */
 const FLATTEN_DEPTH = 8;
 
@@ -59,8 +63,10 @@ function isPlainObject(v: object): v is Record<string, unknown> {
 
 /** Gives each distinct state an id 0, 1, 2, … */
 export class StateTable<S> {
-  /** State by id. */
-  states: S[] = [];
+  // States by id, in chunks of STATE_CHUNK that never move: a growing array
+  // would copy itself at every growth, into fresh pages (see get).
+  private chunks: S[][] = [];
+  private count = 0;
   private hashes = new Int32Array(64);
   // For Map and plain-object states: the sum of entry terms and the entry
   // count (see mapTerm / fieldTerm); kind 1 = Map, 2 = plain object, 0 = other.
@@ -92,7 +98,21 @@ export class StateTable<S> {
 
   /** Number of distinct states so far. */
   get size(): number {
-    return this.released >= 0 ? this.released : this.states.length;
+    return this.released >= 0 ? this.released : this.count;
+  }
+
+  /** The state with id `id`. */
+  get(id: number): S {
+    return (this.chunks[id >>> STATE_CHUNK_BITS] as S[])[id & (STATE_CHUNK - 1)] as S;
+  }
+
+  /** Store `s` under the next id and return it. */
+  private push(s: S): number {
+    const id = this.count;
+    if ((id & (STATE_CHUNK - 1)) === 0) this.chunks.push(new Array<S>(STATE_CHUNK));
+    (this.chunks[id >>> STATE_CHUNK_BITS] as S[])[id & (STATE_CHUNK - 1)] = s;
+    this.count = id + 1;
+    return id;
   }
 
   /** The number of states when {@link release} was called, or -1. */
@@ -114,8 +134,7 @@ export class StateTable<S> {
       if (k === -1) break;
       i = (i + 1) & mask;
     }
-    const id = this.states.length;
-    this.states.push(s as S);
+    const id = this.push(s as S);
     ints[2 * i] = s;
     ints[2 * i + 1] = id;
     if (++this.intCount * 2 > mask) {
@@ -144,8 +163,7 @@ export class StateTable<S> {
       if (typeof s === 'number' && (s | 0) === s && s >= 0) return this.internInt(s);
       const found = this.primitives.get(s);
       if (found !== undefined) return found;
-      const id = this.states.length;
-      this.states.push(s);
+      const id = this.push(s);
       this.primitives.set(s, id);
       return id;
     }
@@ -179,7 +197,7 @@ export class StateTable<S> {
     if (typeof s === 'string') {
       // Longer than the parent: most likely the parent with something
       // appended, one level deeper in V8's tree of string pieces.
-      const parent = this.states[from];
+      const parent = this.get(from);
       let depth = 0;
       if (typeof parent === 'string' && s.length > parent.length) {
         depth = (this.depths[from] as number) + 1;
@@ -201,7 +219,7 @@ export class StateTable<S> {
   }
 
   private internMapFrom(s: Map<unknown, unknown>, from: number): number {
-    const parent = this.states[from] as Map<unknown, unknown>;
+    const parent = this.get(from) as Map<unknown, unknown>;
     let sum = this.sums[from] as number;
     let shared = 0; // keys of `s` also in the parent
     for (const [k, x] of s) {
@@ -220,7 +238,7 @@ export class StateTable<S> {
   }
 
   private internObjectFrom(s: Record<string, unknown>, from: number): number {
-    const parent = this.states[from] as Record<string, unknown>;
+    const parent = this.get(from) as Record<string, unknown>;
     let sum = this.sums[from] as number;
     let n = this.counts[from] as number;
     let shared = 0; // defined fields of the parent also present in `s`
@@ -258,8 +276,7 @@ export class StateTable<S> {
     const strings = this.strings;
     const found = strings.get(s);
     if (found !== undefined) return found;
-    const id = this.states.length;
-    this.states.push(s as S);
+    const id = this.push(s as S);
     strings.set(s, id);
     if (id >= this.depths.length) {
       const bigger = new Uint8Array(Math.max(2 * this.depths.length, id + 1));
@@ -275,17 +292,15 @@ export class StateTable<S> {
     const mask = this.mask;
     const slots = this.slots;
     const hashes = this.hashes;
-    const states = this.states;
     let i = mix32(h) & mask;
     for (;;) {
       const slot = slots[i] as number;
       if (slot === 0) break;
       const id = slot - 1;
-      if (hashes[id] === h && this.equalFn(states[id] as S, s)) return id;
+      if (hashes[id] === h && this.equalFn(this.get(id), s)) return id;
       i = (i + 1) & mask;
     }
-    const id = states.length;
-    states.push(s);
+    const id = this.push(s);
     if (id >= hashes.length) this.growIds();
     this.hashes[id] = h;
     if (kind !== 0) {
@@ -301,7 +316,7 @@ export class StateTable<S> {
 
   private growIds(): void {
     let cap = this.hashes.length * 2;
-    while (cap <= this.states.length) cap *= 2;
+    while (cap <= this.count) cap *= 2;
     const hashes = new Int32Array(cap);
     hashes.set(this.hashes);
     this.hashes = hashes;
@@ -345,10 +360,10 @@ export class StateTable<S> {
    * then serve the others.
    */
   release(): void {
-    this.released = this.states.length;
+    this.released = this.count;
     giveInt32(this.slots);
     this.slots = new Int32Array(0);
-    this.states = [];
+    this.chunks = [];
     this.strings.clear();
     this.primitives.clear();
     this.ints = new Int32Array(0);
