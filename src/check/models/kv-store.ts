@@ -241,8 +241,15 @@ export class KvStore {
       if (slot === 0) return i;
       const id = slot - 1;
       if (this.len[id] === len && this.hash[id] === hash) {
-        want ??= s ?? this.text(v) + (this.pieces[p] as string);
-        if (this.text(id) === want) return i;
+        if (s === undefined && this.piece[id] === p) {
+          // Same last piece: the texts are equal iff the parents' are, and
+          // values are canonical, so iff the parents are the same id (no
+          // text is built: this is the common case of an append met again).
+          if (this.parent[id] === v) return i;
+        } else {
+          want ??= s ?? this.text(v) + (this.pieces[p] as string);
+          if (this.text(id) === want) return i;
+        }
       }
       i = (i + 1) & mask;
     }
