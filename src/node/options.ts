@@ -134,8 +134,16 @@ export interface ReconfigView {
   readonly voters: readonly NodeId[];
   /** Learners of the applied configuration. */
   readonly learners: readonly NodeId[];
-  /** True if the leader heard from `id` within the last election timeout (itself: always). */
+  /**
+   * True if the leader heard from `id` within the last election timeout
+   * (itself: always; during the first election timeout of its leadership,
+   * also a peer it has never heard from).
+   */
   isActive(id: NodeId): boolean;
-  /** True if `id` has ever answered this leader or acknowledged log entries (itself: always), as etcd's "started". */
+  /**
+   * True if `id` has ever been heard from or acknowledged log entries
+   * (itself: always; anyone during the first election timeout of the
+   * leadership), as etcd's "started".
+   */
   isStarted(id: NodeId): boolean;
 }

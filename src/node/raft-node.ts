@@ -114,6 +114,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private snapshotDue = false;
   /** Tick at which each peer was last heard from (membership checks on the leader). */
   private readonly heard = new Map<NodeId, number>();
+  /** Tick at which this member last became leader. */
+  private leaderSince = 0;
   /** The background save and compaction of the last snapshot taken, while in flight. */
   private snapshotSaving: Promise<void> | undefined;
   private confState: ConfState = bootstrapSnapshot([]).metadata.confState;
@@ -516,12 +518,15 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     if (check === undefined) return undefined;
     const cs = this.confState;
     const recent = this.ticks - this.electionTick;
+    // Just after an election a peer may not have answered yet: for one election
+    // timeout, one never heard from gets the benefit of the doubt.
+    const grace = this.ticks - this.leaderSince < this.electionTick;
     const view: ReconfigView = {
       self: this.id,
       voters: [...new Set([...cs.voters, ...cs.votersOutgoing])],
       learners: [...cs.learners],
-      isActive: (id) => id === this.id || (this.heard.get(id) ?? -Infinity) >= recent,
-      isStarted: (id) => id === this.id || this.heard.has(id) || (st.progress.get(id)?.match ?? 0) > 0,
+      isActive: (id) => id === this.id || (this.heard.get(id) ?? -Infinity) >= recent || (grace && !this.heard.has(id)),
+      isStarted: (id) => id === this.id || this.heard.has(id) || (st.progress.get(id)?.match ?? 0) > 0 || grace,
     };
     return check(changes, view);
   }
@@ -718,6 +723,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     const leaderChanged = ss.lead !== this.leader;
     this.role = ss.role;
     this.leader = ss.lead;
+    if (roleChanged && ss.role === StateRole.Leader) this.leaderSince = this.ticks;
     if (roleChanged) this.emit('roleChange', ss.role);
     if (leaderChanged) {
       const term = this.raw?.status().term ?? this.term;
