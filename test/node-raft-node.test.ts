@@ -257,3 +257,23 @@ test('etcd ErrTooManyRequests: proposals are refused while the applied index tra
   const r = await c.wait(n.propose(enc('after')));
   assert.equal(r.result, 31);
 });
+
+test('issue #4: snapshotLogBytes: a snapshot once the applied entries outweigh the limit (and the last snapshot), whatever snapshotCount says', async () => {
+  const c = new Cluster([1, 2, 3], { snapshotCount: 1_000_000, snapshotLogBytes: 2_000 }, seed);
+  await c.start();
+  const l = await c.electLeader();
+  const payload = new Uint8Array(200).fill(7);
+  const snapshotAt: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    await c.wait(l.propose(payload));
+    const at = l.log.snapshot().metadata.index;
+    if (at > (snapshotAt.at(-1) ?? 0)) snapshotAt.push(at);
+  }
+  // 221 bytes per enveloped entry: a snapshot about every 10 entries, never after fewer than 9.
+  assert.ok(snapshotAt.length >= 3, `snapshots at ${snapshotAt.join(', ')}`);
+  for (let i = 1; i < snapshotAt.length; i++) assert.ok(snapshotAt[i]! - snapshotAt[i - 1]! >= 9, `snapshots at ${snapshotAt.join(', ')}`);
+  // Followers snapshot on their own as well, and everyone still agrees.
+  await c.until(() => [...c.nodes.values()].every((n) => n.appliedIndex === l.appliedIndex));
+  for (const id of [1, 2, 3]) assert.ok(c.node(id).log.snapshot().metadata.index > 0, `member ${id} took a snapshot`);
+  assert.equal(new Set([1, 2, 3].map((id) => c.sm(id).digest())).size, 1);
+});

@@ -41,6 +41,13 @@ export interface RaftNodeOptions<Result = unknown> {
   readonly maxInflightMsgs?: number;
   /** Take a snapshot every this many applied entries (default 100,000, as etcd since v3.2). */
   readonly snapshotCount?: number;
+  /**
+   * Also take a snapshot once the entries applied since the last one exceed
+   * this many bytes, or the last snapshot's size if that is larger (default
+   * 256 MiB). Bounds the log held in memory when entries are large (batched
+   * proposals) while keeping snapshot work proportional to the data written.
+   */
+  readonly snapshotLogBytes?: number;
   /** Entries kept in memory behind a snapshot for slow followers (default 5,000). */
   readonly snapshotCatchUpEntries?: number;
   /**

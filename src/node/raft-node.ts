@@ -111,6 +111,10 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
 
   private applied = 0;
   private snapshotIndex = 0;
+  /** Bytes of entries applied since the last snapshot, and that snapshot's size (see `snapshotLogBytes`). */
+  private appliedBytes = 0;
+  private lastSnapshotBytes = 0;
+  private readonly snapshotLogBytes: number;
   private snapshotDue = false;
   /** Tick at which each peer was last heard from (membership checks on the leader). */
   private readonly heard = new Map<NodeId, number>();
@@ -144,6 +148,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     this.electionTick = options.electionTick ?? 10;
     this.tickMs = options.tickMs ?? 100;
     this.snapshotCount = options.snapshotCount ?? 100_000;
+    this.snapshotLogBytes = options.snapshotLogBytes ?? 256 * 1024 * 1024;
     this.catchUp = options.snapshotCatchUpEntries ?? 5_000;
     this.proposalTimeout = options.requestTimeoutTicks ?? 2 * this.electionTick;
     this.maxApplyLag = options.maxApplyLag ?? 5_000;
@@ -170,6 +175,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       if (st.snapshot.metadata.index > 0 && st.snapshot.data.length > 0) await this.restoreData(st.snapshot);
       this.applied = st.snapshot.metadata.index;
       this.snapshotIndex = st.snapshot.metadata.index;
+      this.lastSnapshotBytes = st.snapshot.data.length;
       this.confState = st.snapshot.metadata.confState;
     } else if (fresh && (this.opts.peers?.length ?? 0) > 0) {
       const snap = bootstrapSnapshot(this.opts.peers ?? []);
@@ -605,7 +611,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
         if (this.stopped) return;
         raw.advance();
         this.inReady = false;
-        if ((this.applied - this.snapshotIndex >= this.snapshotCount || this.snapshotDue) && this.snapshotSaving === undefined) {
+        if (this.snapshotWanted() && this.snapshotSaving === undefined) {
           this.snapshotDue = false;
           await this.takeSnapshot();
         }
@@ -781,6 +787,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       }
       last = e.index;
       done.push(e);
+      this.appliedBytes += e.data.length;
       const id = e.data.length > 0 ? readId(e.data) : undefined;
       const mine = id !== undefined && id.proposer === this.id && id.nonce === this.nonce;
       if (expected !== undefined && !(mine && id.seq === expected)) this.props.lostAt(expected, e.index);
@@ -827,6 +834,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     if (this.stopped) return;
     this.applied = snap.metadata.index;
     this.snapshotIndex = snap.metadata.index;
+    this.appliedBytes = 0;
+    this.lastSnapshotBytes = snap.data.length;
     this.confState = snap.metadata.confState;
     this.props.coveredBy(snap.metadata.index);
     this.observer?.restored?.(this.id, snap);
@@ -842,6 +851,21 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
       this.addresses.set(id, addr);
       if (id !== this.id) this.transport.addPeer(id, addr);
     }
+  }
+
+  /**
+   * Time for a snapshot: after a membership change, every `snapshotCount`
+   * applied entries, or once the entries applied since the last one (held in
+   * memory until then) outweigh both `snapshotLogBytes` and the last
+   * snapshot — batched entries can be large, and comparing with the last
+   * snapshot keeps snapshot work proportional to the data written.
+   */
+  private snapshotWanted(): boolean {
+    return (
+      this.snapshotDue ||
+      this.applied - this.snapshotIndex >= this.snapshotCount ||
+      this.appliedBytes >= Math.max(this.snapshotLogBytes, this.lastSnapshotBytes)
+    );
   }
 
   /**
@@ -862,6 +886,8 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
     if (this.stopped || index <= this.logStore.snapshot().metadata.index) return;
     const snap = this.logStore.createSnapshot(index, this.confState, encodeSnapshotData(d, m, appData));
     this.snapshotIndex = index;
+    this.appliedBytes = 0;
+    this.lastSnapshotBytes = snap.data.length;
     // Keep a margin for slow followers, but never the very first entries.
     const compactTo = Math.max(1, index - this.catchUp);
     if (compactTo >= this.logStore.firstIndex()) this.logStore.compact(compactTo);

@@ -79,7 +79,7 @@ export interface StrataNodeOptions {
   readonly raft?: Partial<
     Pick<
       RaftNodeOptions,
-      'preVote' | 'checkQuorum' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'snapshotCatchUpEntries' | 'learnerReadyPercent' | 'maxApplyLag' | 'observer'
+      'preVote' | 'checkQuorum' | 'maxSizePerMsg' | 'maxInflightMsgs' | 'snapshotCatchUpEntries' | 'snapshotLogBytes' | 'learnerReadyPercent' | 'maxApplyLag' | 'observer'
     >
   >;
   /** Ticks a request may wait for the leader (RaftNode's requestTimeoutTicks). */
