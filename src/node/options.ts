@@ -44,7 +44,7 @@ export interface RaftNodeOptions<Result = unknown> {
   /**
    * Also take a snapshot once the entries applied since the last one exceed
    * this many bytes, or the last snapshot's size if that is larger (default
-   * 256 MiB). Bounds the log held in memory when entries are large (batched
+   * 1 GiB). Bounds the log held in memory when entries are large (batched
    * proposals) while keeping snapshot work proportional to the data written.
    */
   readonly snapshotLogBytes?: number;
