@@ -15,35 +15,17 @@ import {
   type KvInput,
   type KvOutput,
   type Model,
-  type Operation,
 } from '../src/check/index.ts';
 import { StateTable } from '../src/check/states.ts';
 import { SeededRandom } from '../src/util/rng.ts';
+import { bruteForce, randomKvHistory, type KvOp } from './check-histories.ts';
 
-type KvOp = Operation<KvInput, KvOutput>;
 
 const seed = Number(process.env.SEED ?? 7);
 
-/** Linearizable iff some order of the operations respects real time and the model (pending ones may be left out). */
-function bruteForce<S>(model: Model<S, KvInput, KvOutput>, h: readonly KvOp[]): boolean {
-  const used = new Array<boolean>(h.length).fill(false);
-  const go = (state: S): boolean => {
-    if (h.every((op, i) => used[i] || op.return === Infinity)) return true;
-    for (let i = 0; i < h.length; i++) {
-      if (used[i]) continue;
-      const op = h[i] as KvOp;
-      if (h.some((o, j) => !used[j] && j !== i && o.return < op.call)) continue;
-      const [ok, next] = model.step(state, op.input, op.output);
-      if (!ok) continue;
-      used[i] = true;
-      const done = go(next);
-      used[i] = false;
-      if (done) return true;
-    }
-    return false;
-  };
-  return go(model.init());
-}
+
+/** Appends of 'a' or 'b0'…'b2'. */
+const appendAB = (rng: SeededRandom): string => (rng.int(2) === 0 ? 'a' : `b${rng.int(3)}`);
 
 const NEVER = Symbol('never');
 
@@ -150,41 +132,6 @@ function userModels(absent: string | undefined): { name: string; model: Model<un
   ];
 }
 
-function randomKvHistory(rng: SeededRandom, n: number, span: number, keys: readonly string[], allOps: boolean): KvOp[] {
-  const values = ['', 'a', 'b', 'ab'];
-  const pick = (): string => values[rng.int(values.length)] as string;
-  const h: KvOp[] = [];
-  for (let i = 0; i < n; i++) {
-    const call = rng.int(span);
-    const pending = rng.int(10) === 0;
-    const ret = pending ? Infinity : call + rng.int(6);
-    const key = keys[rng.int(keys.length)] as string;
-    const kind = rng.int(allOps ? 5 : 3);
-    let input: KvInput;
-    let output: KvOutput | undefined;
-    if (kind === 0) {
-      input = { type: 'get', key };
-      const r = rng.int(5);
-      output = r === 0 ? undefined : { value: r === 1 ? undefined : pick() };
-    } else if (kind === 1) {
-      input = { type: 'put', key, value: pick() };
-      output = {};
-    } else if (kind === 2) {
-      input = { type: 'append', key, value: rng.int(2) === 0 ? 'a' : `b${rng.int(3)}` };
-      output = {};
-    } else if (kind === 3) {
-      input = { type: 'delete', key };
-      const r = rng.int(3);
-      output = r === 0 ? {} : { ok: r === 1 };
-    } else {
-      input = { type: 'cas', key, expected: rng.int(4) === 0 ? undefined : pick(), value: pick() };
-      const r = rng.int(3);
-      output = r === 0 ? {} : { ok: r === 1 };
-    }
-    h.push({ clientId: i, input, call, output: pending ? undefined : output, return: ret });
-  }
-  return h;
-}
 
 /**
  * A history that executes a random sequence of operations at random points in
@@ -225,7 +172,7 @@ test('issue #7: generic path with user models (string, Map, object states) agree
     const reference = createKvModel(absent === undefined ? {} : { absent });
     const models = userModels(absent);
     for (let k = 0; k < 150; k++) {
-      const h = randomKvHistory(rng, 2 + rng.int(6), 12, ['x', 'y'], true);
+      const h = randomKvHistory(rng, 2 + rng.int(6), { span: 12, keys: ['x', 'y'], allOps: true, pendingOneIn: 10, appendValue: appendAB });
       const want = bruteForce(reference, h) ? 'linearizable' : 'not-linearizable';
       counts[want === 'linearizable' ? 'lin' : 'not']++;
       for (const { name, model, partitionedOnly } of models) {
@@ -248,7 +195,7 @@ test('issue #7: generic path agrees with the compiled KV model on larger histori
   const counts = { lin: 0, not: 0, unknown: 0 };
   for (let k = 0; k < 24; k++) {
     const keys = k % 3 === 0 ? ['x'] : ['x', 'y', 'z'];
-    const h = k % 2 === 0 ? recordedHistory(rng, 60 + rng.int(90), keys, k % 4 === 2) : randomKvHistory(rng, 40 + rng.int(40), 60, keys, false);
+    const h = k % 2 === 0 ? recordedHistory(rng, 60 + rng.int(90), keys, k % 4 === 2) : randomKvHistory(rng, 40 + rng.int(40), { span: 60, keys, allOps: false, pendingOneIn: 10, appendValue: appendAB });
     const budget = { maxSteps: 200_000 };
     for (const partition of [true, false]) {
       const want = checkLinearizability(reference, h, { ...budget, partition });
