@@ -21,7 +21,7 @@ import type {
 } from './types.ts';
 import { PartitionSearch } from './search.ts';
 import { hasCompiler } from './compiled.ts';
-import { createKvModel, type KvInput, type KvOutput } from './models/kv.ts';
+import { createKvModel, partitionByKey, type KvInput, type KvOutput } from './models/kv.ts';
 import { createRegisterModel, type RegisterInput, type RegisterOutput } from './models/register.ts';
 import { strataError } from '../errors.ts';
 import { RealClock } from '../util/clock.ts';
@@ -298,22 +298,13 @@ function warmGenericModels(): [
   Model<Map<string, string>, KvInput, KvOutput>,
   Model<Record<string, string>, KvInput, KvOutput>,
 ] {
-  const byKey = (h: readonly Operation<KvInput, KvOutput>[]): Operation<KvInput, KvOutput>[][] => {
-    const parts = new Map<string, Operation<KvInput, KvOutput>[]>();
-    for (const op of h) {
-      const part = parts.get(op.input.key);
-      if (part === undefined) parts.set(op.input.key, [op]);
-      else part.push(op);
-    }
-    return [...parts.values()];
-  };
   const written = (input: KvInput, cur: string): string =>
     input.type === 'put' ? input.value : input.type === 'append' ? cur + input.value : cur;
   const str: Model<string, KvInput, KvOutput> = {
     init: () => '',
     step: (s, input, output) =>
       input.type === 'get' ? [output === undefined || output.value === undefined || output.value === s, s] : [true, written(input, s)],
-    partition: byKey,
+    partition: partitionByKey,
   };
   const strEq: Model<string, KvInput, KvOutput> = { ...str, equal: (a, b) => a === b, readOnly: (input) => input.type === 'get' };
   const map: Model<Map<string, string>, KvInput, KvOutput> = {
