@@ -51,3 +51,29 @@ test('issue #7: kv EDN lines → KV history; keys start empty in Porcupine\'s fi
   assert.equal(checkLinearizability(porcupineKvModel, parseKvLog(log)).result, 'linearizable');
   assert.throws(() => parseKvLog('{:process 1, :type :invoke, :f :get, :key "k"'), /line 1/);
 });
+
+test('issue #7: kv lines in the usual shape (matched in place) and in any other EDN layout parse alike', () => {
+  const usual = [
+    '{:process 1, :type :invoke, :f :put, :key "a\\"b", :value "x\\\\y"}\r',
+    '',
+    '{:process 2, :type :invoke, :f :get, :key "k", :value nil}',
+    '{:process 2, :type :ok, :f :get, :key "k", :value "v"}',
+    '{:process 1, :type :ok, :f :put, :key "a\\"b", :value "x\\\\y"}',
+    '{:process 3, :type :invoke, :f :append, :key "z", :value "12"}',
+  ].join('\n');
+  const other = [
+    '{:type :invoke, :process 1, :f :put, :value "x\\\\y", :key "a\\"b"}',
+    '   ',
+    '{:process 2 :type :invoke :f :get :key "k" :value nil}',
+    '  {:f :get, :process 2, :type :ok, :key "k", :value "v"}',
+    '{:process 1, :type :ok, :f :put, :key "a\\"b", :value "x\\\\y"}  ',
+    '{:process 3, :type :invoke, :f :append, :key "z", :value 12}',
+  ].join('\n');
+  const want = [
+    { clientId: 1, input: { type: 'put', key: 'a"b', value: 'x\\y' }, call: 0, output: {}, return: 4 },
+    { clientId: 2, input: { type: 'get', key: 'k' }, call: 2, output: { value: 'v' }, return: 3 },
+    { clientId: 3, input: { type: 'append', key: 'z', value: '12' }, call: 5, output: undefined, return: Infinity },
+  ];
+  assert.deepEqual(parseKvLog(usual), want);
+  assert.deepEqual(parseKvLog(other), want);
+});

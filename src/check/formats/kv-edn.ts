@@ -174,18 +174,43 @@ function parseLine(line: string, ln: number): Line {
   };
 }
 
+/**
+ * One whole line of the shape Porcupine's files use, matched in place (sticky,
+ * from a line start) by the regular-expression engine: on a cold start its
+ * compiled matcher beats a hand-written scanner that V8 has not optimised yet
+ * (about 15 vs 25–45 ms for the 720 KB of kv files). Groups: process, type,
+ * f, key, value (absent for nil); strings still escaped.
+ */
+const LINE = /\{:process (\d+), :type :(\w+), :f :(\w+), :key "((?:[^"\\\n]|\\.)*)", :value (?:nil|"((?:[^"\\\n]|\\.)*)")\}[ \t\r]*(?:\n|$)/y;
+
 /** Parse the text of a Porcupine kv history (blank lines are skipped). */
 export function parseKvLog(text: string): KvHistory {
   const ops: Open[] = [];
   const open = new Map<number, Open>();
   let ln = 0;
   for (let at = 0; at < text.length; ln++) {
-    let nl = text.indexOf('\n', at);
-    if (nl < 0) nl = text.length;
-    const line = text.slice(at, nl);
-    at = nl + 1;
-    if (line.trim() === '') continue;
-    const { process, type, f, key: keyStr, value: valStr } = parseLine(line, ln + 1);
+    let process: number;
+    let type: string;
+    let f: string;
+    let keyStr: string;
+    let valStr: string | undefined;
+    LINE.lastIndex = at;
+    const m = LINE.exec(text);
+    if (m !== null) {
+      at = LINE.lastIndex;
+      process = Number(m[1]);
+      type = m[2] as string;
+      f = m[3] as string;
+      keyStr = unescape(m[4] as string);
+      valStr = m[5] === undefined ? undefined : unescape(m[5]);
+    } else {
+      let nl = text.indexOf('\n', at);
+      if (nl < 0) nl = text.length;
+      const line = text.slice(at, nl);
+      at = nl + 1;
+      if (line.trim() === '') continue;
+      ({ process, type, f, key: keyStr, value: valStr } = parseLine(line, ln + 1));
+    }
     if (type === 'invoke') {
       let input: KvInput;
       if (f === 'get') input = { type: 'get', key: keyStr };
