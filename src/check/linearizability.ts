@@ -20,6 +20,7 @@ import type {
   Verdict,
 } from './types.ts';
 import { PartitionSearch } from './search.ts';
+import { replays } from './infer.ts';
 import { hasCompiler } from './compiled.ts';
 import { createKvModel, partitionByKey, type KvInput, type KvOutput } from './models/kv.ts';
 import { createRegisterModel, type RegisterInput, type RegisterOutput } from './models/register.ts';
@@ -163,14 +164,20 @@ export function checkLinearizability<S, I, O>(
   options: CheckOptions = {},
 ): CheckResult<S> {
   const compiled = hasCompiler(model);
-  if (compiled ? !warmCompiled : !warmGeneric) warmUp(compiled);
+  if (compiled && !warmCompiled) warmUp(true);
   validate(history);
   const budget = new Budget(options);
   const parts: readonly (readonly Operation<I, O>[])[] =
     options.partition !== false && model.partition !== undefined ? model.partition(history) : [history];
   const indexOf = indexer(history);
   const operations = parts.map((part) => part.map(indexOf));
-  const searches = parts.map((part) => new PartitionSearch(model, part));
+  // A user model whose state is a string may step as guessed instructions (infer.ts).
+  const searches = parts.map((part) => new PartitionSearch(model, part, !compiled && guessing));
+  if (!compiled) {
+    // Warm only the paths this check takes (the generic one also when a guess falls through, below).
+    if (!warmCompiled && searches.some((s) => s.guessed)) warmUp(true);
+    if (!warmGeneric && searches.some((s) => !s.guessed)) warmUp(false);
+  }
 
   // Interleave the partitions in doubling slices: a failure that is quick to
   // find is found before a hard partition has used up the budget.
@@ -180,7 +187,17 @@ export function checkLinearizability<S, I, O>(
   while (active.length > 0 && !budget.expired() && (!failed || options.allFailures === true)) {
     const still: number[] = [];
     for (const i of active) {
-      const r = advance(searches[i] as PartitionSearch<S, I, O>, slice, budget);
+      const search = searches[i] as PartitionSearch<S, I, O>;
+      let r = advance(search, slice, budget);
+      if (r !== undefined && search.guessed && !(r === true && replays(model, parts[i] as readonly Operation<I, O>[], search.linearization()))) {
+        // The guess did not hold, or found no linearization (which a guess cannot
+        // prove): search this partition again through model.step, to the end at
+        // once, since it is the likely failure.
+        if (!warmGeneric) warmUp(false);
+        const generic = new PartitionSearch(model, parts[i] as readonly Operation<I, O>[]);
+        searches[i] = generic;
+        r = advance(generic, Number.POSITIVE_INFINITY, budget);
+      }
       if (r === false) failed = true;
       if (r === undefined) still.push(i);
       if (budget.expired() || (failed && options.allFailures !== true)) break;
@@ -216,6 +233,8 @@ export function checkLinearizability<S, I, O>(
 /** Paths warmed up so far in this process. */
 let warmGeneric = false;
 let warmCompiled = false;
+/** Guess instructions for user models (off while the generic path is warmed up). */
+let guessing = true;
 
 /**
  * Run every path of the search once on small histories before the first real
@@ -238,6 +257,15 @@ function warmUp(compiled: boolean): void {
 }
 
 function warmUpGeneric(): void {
+  guessing = false;
+  try {
+    warmUpGenericModels();
+  } finally {
+    guessing = true;
+  }
+}
+
+function warmUpGenericModels(): void {
   const history: Operation<number, number>[] = [];
   for (let i = 0; i < 6; i++) history.push({ clientId: i, input: i % 4, call: i, output: undefined, return: Infinity });
   for (let i = 0; i < 5; i++) history.push({ clientId: 20 + i, input: -1, call: 10 + 2 * i, output: i, return: 11 + 2 * i });

@@ -28,6 +28,7 @@ import { ILLEGAL, StateTable, UNKNOWN } from './states.ts';
 import { VisitedSet, pairHash, zobrist } from './memo.ts';
 import { deepEqual, hashValue, mix32 } from './hash.ts';
 import { compileOps, preservesState, stepValue, type CompiledOps } from './compiled.ts';
+import { guessStringOps } from './infer.ts';
 import type { KvStore } from './models/kv-store.ts';
 import { giveInt32, takeInt32 } from './pool.ts';
 
@@ -126,6 +127,12 @@ function findCompiledTwins(c: CompiledOps, returns: Float64Array): Int32Array {
 export class PartitionSearch<S, I, O> {
   /** `true` / `false` once decided; `undefined` while running. */
   result: boolean | undefined;
+  /**
+   * Stepping instructions guessed from probing a user model (`infer.ts`): a
+   * `true` must be confirmed by replaying {@link linearization} through the
+   * model, and a `false` means nothing.
+   */
+  readonly guessed: boolean;
   /** Steps taken so far. */
   steps = 0;
   /** Interned states (ids are what the search handles) — generic path only. */
@@ -198,7 +205,8 @@ export class PartitionSearch<S, I, O> {
   private lo = 0;
   private hi = 0;
 
-  constructor(model: Model<S, I, O>, ops: readonly Operation<I, O>[]) {
+  /** `guess`: for a model without a compiler, try instructions guessed by probing it (see {@link guessed}). */
+  constructor(model: Model<S, I, O>, ops: readonly Operation<I, O>[], guess = false) {
     this.model = model;
     const n = ops.length;
     this.n = n;
@@ -215,7 +223,12 @@ export class PartitionSearch<S, I, O> {
     const returns = Float64Array.from(sorted, (op) => op.return);
     this.pending = Uint8Array.from(returns, (r) => (r === Infinity ? 1 : 0));
 
-    const compiled = compileOps(model, sorted);
+    let compiled = compileOps(model, sorted);
+    this.guessed = false;
+    if (compiled === undefined && guess) {
+      compiled = guessStringOps(model, sorted);
+      this.guessed = compiled !== undefined;
+    }
     this.compiled = compiled;
     if (compiled !== undefined) {
       this.states = undefined;
