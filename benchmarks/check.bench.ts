@@ -21,7 +21,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { printTable, writeResults, progress, type Row } from './lib.ts';
-import type { KvInput, KvOutput, Model, Operation, RegisterInput, RegisterOutput, Verdict } from '../src/check/index.ts';
+import type { KvInput, KvOutput, Model, RegisterInput, RegisterOutput, Verdict } from '../src/check/index.ts';
 
 type CheckModule = typeof import('../src/check/index.ts');
 let lib: CheckModule;
@@ -58,15 +58,7 @@ const userKvPartitioned: Model<string, KvInput, KvOutput> = {
     if (input.type === 'append') return [true, state + input.value];
     return [false, state];
   },
-  partition: (history) => {
-    const byKey = new Map<string, Operation<KvInput, KvOutput>[]>();
-    for (const op of history) {
-      const list = byKey.get(op.input.key);
-      if (list === undefined) byKey.set(op.input.key, [op]);
-      else list.push(op);
-    }
-    return [...byKey.values()];
-  },
+  partition: (history) => lib.partitionByKey(history),
 };
 
 /** Porcupine's kvNoPartitionModel: a Map copied on each write, with `equal`. */

@@ -49,6 +49,11 @@ const CACHE_FIRST = 1 << 8;
 const CACHE_SLOTS = 1 << 18;
 const CACHE_TRIAL = 1 << 12;
 
+/** Index of the transition-cache slot of (state, op) in a cache of `mask + 1` slots of three ints. */
+function cacheSlot(state: number, op: number, mask: number): number {
+  return (mix32(Math.imul(state, 0x9e3779b1) ^ op) & mask) * 3;
+}
+
 /** Order of events: by time; at equal times calls first (they overlap); then by operation. */
 function sortEvents(calls: Float64Array, returns: Float64Array): Int32Array {
   const n = calls.length;
@@ -332,7 +337,7 @@ export class PartitionSearch<S, I, O> {
     const writer = this.writer[op] === 1;
     let at = 0;
     if (writer) {
-      at = (mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3;
+      at = cacheSlot(state, op, this.cacheMask);
       const cache = this.cache;
       this.cacheLookups++;
       if (cache[at] === state + 1 && cache[at + 1] === op) {
@@ -355,7 +360,7 @@ export class PartitionSearch<S, I, O> {
     } else if (to >= 0 && to !== state) {
       // First state change by this operation: cache its transitions from now on.
       this.writer[op] = 1;
-      this.cacheStore((mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3, state, op, to);
+      this.cacheStore(cacheSlot(state, op, this.cacheMask), state, op, to);
     }
     return to;
   }
@@ -370,7 +375,7 @@ export class PartitionSearch<S, I, O> {
     const pays = this.cacheMask < CACHE_TRIAL || this.cacheHits * 4 >= this.cacheLookups;
     if (cache[at] === 0 && ++this.cacheFill * 2 > this.cacheMask && this.cacheMask + 1 < CACHE_SLOTS && pays) {
       this.growCache();
-      at = (mix32(Math.imul(state, 0x9e3779b1) ^ op) & this.cacheMask) * 3;
+      at = cacheSlot(state, op, this.cacheMask);
     }
     const c = this.cache;
     c[at] = state + 1;
@@ -388,7 +393,7 @@ export class PartitionSearch<S, I, O> {
       const key = old[from] as number;
       if (key === 0) continue;
       const op = old[from + 1] as number;
-      const at = (mix32(Math.imul(key - 1, 0x9e3779b1) ^ op) & mask) * 3;
+      const at = cacheSlot(key - 1, op, mask);
       if (cache[at] === 0) fill++;
       cache[at] = key;
       cache[at + 1] = op;

@@ -27,6 +27,11 @@ export const SNAP_DIR = 'snap';
 const NAME = /^([0-9a-f]{16})-[0-9a-f]{16}-[0-9a-f]{16}\.snap$/;
 const TMP_SUFFIX = '.tmp';
 
+/** `name` without the temporary-file suffix. */
+function withoutTmp(name: string): string {
+  return name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;
+}
+
 function hex16(n: number): string {
   return n.toString(16).padStart(16, '0');
 }
@@ -156,9 +161,7 @@ export async function readSnapFile(dir: string, name: string, size: number, crc:
 export async function removeOrphans(dir: string, keep: string | undefined): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(dir)) {
-    if (name === keep) continue;
-    const base = name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;
-    if (!isSnapFileName(base)) continue;
+    if (name === keep || !isSnapFileName(withoutTmp(name))) continue;
     const st = await stat(join(dir, name)).catch(() => undefined);
     if (st === undefined || !st.isFile()) continue;
     await unlink(join(dir, name));
@@ -171,8 +174,7 @@ export async function removeOrphans(dir: string, keep: string | undefined): Prom
 export async function maxGeneration(dir: string): Promise<number> {
   let max = 0;
   for (const name of await readdir(dir)) {
-    const base = name.endsWith(TMP_SUFFIX) ? name.slice(0, -TMP_SUFFIX.length) : name;
-    max = Math.max(max, generationOf(base));
+    max = Math.max(max, generationOf(withoutTmp(name)));
   }
   return max;
 }
