@@ -116,7 +116,7 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
   private lastSnapshotBytes = 0;
   private readonly snapshotLogBytes: number;
   private snapshotDue = false;
-  /** Tick at which each peer was last heard from (membership checks on the leader). */
+  /** Tick at which each peer was last heard from while this member led (membership checks). */
   private readonly heard = new Map<NodeId, number>();
   /** Tick at which this member last became leader. */
   private leaderSince = 0;
@@ -465,13 +465,15 @@ export class RaftNode<Result = unknown> extends TypedEmitter<RaftNodeEvents> {
 
   /** A message from the transport: membership checks and refusals are the driver's; the rest goes to the core. */
   private receive(m: Message): void {
-    this.heard.set(m.from, this.ticks);
     if (m.type === MessageType.MsgPropReject) {
       this.onRefused(m);
       return;
     }
     const raw = this.core();
-    if (m.type === MessageType.MsgProp && raw.raft.state === StateRole.Leader && m.entries.some((e) => e.type === EntryType.ConfChange)) {
+    const leading = raw.raft.state === StateRole.Leader;
+    // Only the leader's membership checks use it (a new leader has a grace period).
+    if (leading) this.heard.set(m.from, this.ticks);
+    if (leading && m.type === MessageType.MsgProp && m.entries.some((e) => e.type === EntryType.ConfChange)) {
       const entries = m.entries.filter((e) => e.type !== EntryType.ConfChange || this.admitForwarded(m.from, e));
       if (entries.length === 0) return;
       m = { ...m, entries };
