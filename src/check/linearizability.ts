@@ -42,6 +42,14 @@ function validate<I, O>(history: readonly Operation<I, O>[]): void {
   }
 }
 
+/**
+ * A partition found not linearizable with the look-ahead is searched again
+ * without it, for a longer prefix (the look-ahead stops at the first dead end
+ * it sees, often well before the operation that cannot be placed), for up to
+ * this many steps or as many as the first search took, whichever is more.
+ */
+const PREFIX_STEPS = 1 << 15;
+
 /** Steps between two looks at the clock. */
 const CHUNK = 1 << 14;
 /** First slice each partition gets; slices double every round. */
@@ -208,11 +216,20 @@ export function checkLinearizability<S, I, O>(
 
   const partitions: PartitionResult[] = searches.map((search, i) => {
     const ops = operations[i] as number[];
+    let prefix = search;
+    let steps = search.steps;
+    if (search.result === false && search.looksAhead) {
+      // For the counterexample: a prefix at least as long, searched without the look-ahead.
+      const again = new PartitionSearch(model, parts[i] as readonly Operation<I, O>[], false, false);
+      advance(again, Math.max(PREFIX_STEPS, search.steps), budget);
+      steps += again.steps;
+      if (again.result === false || again.prefixLength > search.prefixLength) prefix = again;
+    }
     return {
       result: search.result === true ? 'linearizable' : search.result === false ? 'not-linearizable' : 'unknown',
       operations: sortByCall(history, ops),
-      linearization: search.linearization().map((local) => ops[local] as number),
-      steps: search.steps,
+      linearization: prefix.linearization().map((local) => ops[local] as number),
+      steps,
     };
   });
   const counterexample: Counterexample<S>[] = [];

@@ -29,6 +29,7 @@ import { VisitedSet, pairHash, zobrist } from './memo.ts';
 import { deepEqual, hashValue, mix32 } from './hash.ts';
 import { compileOps, preservesState, stepValue, type CompiledOps } from './compiled.ts';
 import { guessStringOps } from './infer.ts';
+import { ReadLookahead } from './lookahead.ts';
 import type { KvStore } from './models/kv-store.ts';
 import { giveInt32, takeInt32 } from './pool.ts';
 
@@ -203,6 +204,8 @@ export class PartitionSearch<S, I, O> {
   private readonly stackState: Int32Array;
   private readonly best: Int32Array;
   private bestLen = 0;
+  /** Dead ends seen ahead in histories with appends (compiled single-value partitions), or undefined. */
+  private readonly lookahead: ReadLookahead | undefined;
   // Search position, saved between runs.
   private depth = 0;
   private state: number;
@@ -210,8 +213,13 @@ export class PartitionSearch<S, I, O> {
   private lo = 0;
   private hi = 0;
 
-  /** `guess`: for a model without a compiler, try instructions guessed by probing it (see {@link guessed}). */
-  constructor(model: Model<S, I, O>, ops: readonly Operation<I, O>[], guess = false) {
+  /**
+   * `guess`: for a model without a compiler, try instructions guessed by
+   * probing it (see {@link guessed}). `lookahead`: cut dead ends seen ahead
+   * (`lookahead.ts`) where it applies; the verdict is the same either way,
+   * but a failing search then stops sooner, with a shorter prefix.
+   */
+  constructor(model: Model<S, I, O>, ops: readonly Operation<I, O>[], guess = false, lookahead = true) {
     this.model = model;
     const n = ops.length;
     this.n = n;
@@ -302,8 +310,19 @@ export class PartitionSearch<S, I, O> {
     this.stackOp = new Int32Array(n);
     this.stackState = new Int32Array(n);
     this.best = new Int32Array(n);
+    this.lookahead = compiled === undefined || !lookahead ? undefined : ReadLookahead.of(compiled, calls, returns);
     this.result = n === 0 ? true : undefined;
     if (n > 0) this.pushFrame(0, this.state);
+  }
+
+  /** Does this search cut dead ends seen ahead (so a failure's prefix may be short)? */
+  get looksAhead(): boolean {
+    return this.lookahead !== undefined;
+  }
+
+  /** Length of the longest linearizable prefix met so far. */
+  get prefixLength(): number {
+    return this.result === true ? this.n : Math.max(this.bestLen, this.depth);
   }
 
   /** Distinct model states met so far. */
@@ -463,7 +482,7 @@ export class PartitionSearch<S, I, O> {
    */
   run(allowance: number): boolean | undefined {
     if (this.result !== undefined) return this.result;
-    const { next, prev, callNode, returnNode, zob, bits, visited, frameOff, frameCnt, frameCur, stackOp, stackState, n } = this;
+    const { next, prev, callNode, returnNode, zob, bits, visited, frameOff, frameCnt, frameCur, stackOp, stackState, lookahead, n } = this;
     const words = bits.length;
     let depth = this.depth;
     let state = this.state;
@@ -519,6 +538,10 @@ export class PartitionSearch<S, I, O> {
       let nlo = lo;
       while (nlo < words && bits[nlo] === -1) nlo++;
       const nhi = w >= hi ? w + 1 : hi;
+      if (lookahead !== undefined && lookahead.dead(to, bits, nlo)) {
+        bits[w] = old;
+        continue;
+      }
       const h = bitsHash ^ (zob[op] as number);
       if (!visited.add(pairHash(h, to), to, bits, nlo, nhi)) {
         bits[w] = old;

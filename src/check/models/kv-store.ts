@@ -36,6 +36,19 @@ export function polyHash(s: string): number {
   return h;
 }
 
+/**
+ * Write the {@link polyHash} of every prefix of `s` (lengths 0 … |s|) into
+ * `out` from index `at`; `out` needs `s.length + 1` free slots.
+ */
+export function prefixHashes(s: string, out: Int32Array, at: number): void {
+  let h = 0;
+  out[at] = 0;
+  for (let i = 0; i < s.length; i++) {
+    h = (Math.imul(h, BASE) + s.charCodeAt(i)) & MASK;
+    out[at + i + 1] = h;
+  }
+}
+
 function polyPow(len: number): number {
   let r = 1;
   let b = BASE;
@@ -365,6 +378,16 @@ export class KvStore {
   /** Does value `v` spell `s`? */
   spells(v: number, s: string): boolean {
     return v !== KvStore.NIL && v === this.find(s);
+  }
+
+  /** Length of value `v` (-1 for NIL). */
+  lengthOf(v: number): number {
+    return this.len[v] as number;
+  }
+
+  /** {@link polyHash} of value `v`'s text (-1 for NIL). */
+  hashOf(v: number): number {
+    return this.hash[v] as number;
   }
 
   /** The text of value `v` (NIL, which no map holds, gives `''`). */
