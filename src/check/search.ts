@@ -55,6 +55,107 @@ function cacheSlot(state: number, op: number, mask: number): number {
   return (mix32(Math.imul(state, 0x9e3779b1) ^ op) & mask) * 3;
 }
 
+// Setup helpers, kept apart from the constructor: small loops V8 compiles one
+// at a time when they get hot, where one large constructor took it ~30 ms to
+// optimise on a cold start.
+
+/** Indices of `ops` by call time (stable). */
+function orderByCall<I, O>(ops: readonly Operation<I, O>[]): Int32Array {
+  const n = ops.length;
+  const order = new Int32Array(n);
+  const calls = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    calls[i] = (ops[i] as Operation<I, O>).call;
+  }
+  order.sort((a, b) => (calls[a] as number) - (calls[b] as number) || a - b);
+  return order;
+}
+
+/** The `input`s or the `output`s of `ops`, in order. */
+function fieldOf<I, O, F extends 'input' | 'output'>(ops: readonly Operation<I, O>[], field: F): Operation<I, O>[F][] {
+  const out: Operation<I, O>[F][] = [];
+  for (let i = 0; i < ops.length; i++) out.push((ops[i] as Operation<I, O>)[field]);
+  return out;
+}
+
+/** The call or return times of `ops`, in order. */
+function timesOf<I, O>(ops: readonly Operation<I, O>[], field: 'call' | 'return'): Float64Array {
+  const out = new Float64Array(ops.length);
+  for (let i = 0; i < ops.length; i++) out[i] = (ops[i] as Operation<I, O>)[field];
+  return out;
+}
+
+/** 1 for each pending operation (return at infinity). */
+function pendingOf(returns: Float64Array): Uint8Array {
+  const out = new Uint8Array(returns.length);
+  for (let i = 0; i < returns.length; i++) out[i] = returns[i] === Infinity ? 1 : 0;
+  return out;
+}
+
+/** 1 for each instruction that never changes the state, or undefined if there is none. */
+function stateKeeping(kind: Uint8Array): Uint8Array | undefined {
+  const out = new Uint8Array(kind.length);
+  let any = false;
+  for (let i = 0; i < kind.length; i++) {
+    if (preservesState(kind[i] as number)) {
+      out[i] = 1;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
+}
+
+/** The Zobrist word of each of `n` operations. */
+function zobristWords(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = zobrist(i);
+  return out;
+}
+
+/**
+ * The history's call and return events as a doubly linked list sorted by
+ * time: node 0 is the head, 1 … 2n the events, 2n + 1 the tail.
+ */
+class EventList {
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  /** Operation of each node, and whether the node is its call. */
+  readonly nodeOp: Int32Array;
+  readonly isCall: Uint8Array;
+  /** Node of each operation's call and return. */
+  readonly callNode: Int32Array;
+  readonly returnNode: Int32Array;
+
+  constructor(calls: Float64Array, returns: Float64Array) {
+    const n = calls.length;
+    const nodes = 2 * n + 2;
+    this.next = new Int32Array(nodes);
+    this.prev = new Int32Array(nodes);
+    this.nodeOp = new Int32Array(nodes);
+    this.isCall = new Uint8Array(nodes);
+    this.callNode = new Int32Array(n);
+    this.returnNode = new Int32Array(n);
+    const order = sortEvents(calls, returns);
+    for (let k = 0; k < 2 * n; k++) {
+      const e = order[k] as number;
+      const node = k + 1;
+      if (e < n) {
+        this.nodeOp[node] = e;
+        this.isCall[node] = 1;
+        this.callNode[e] = node;
+      } else {
+        this.nodeOp[node] = e - n;
+        this.returnNode[e - n] = node;
+      }
+    }
+    for (let node = 0; node < nodes; node++) {
+      this.next[node] = node + 1;
+      this.prev[node] = node - 1;
+    }
+  }
+}
+
 /** Order of events: by time; at equal times calls first (they overlap); then by operation. */
 function sortEvents(calls: Float64Array, returns: Float64Array): Int32Array {
   const n = calls.length;
@@ -212,6 +313,8 @@ export class PartitionSearch<S, I, O> {
   private bitsHash = 0;
   private lo = 0;
   private hi = 0;
+  /** The first frame is built by the first run (the constructor stays small). */
+  private frameless = true;
 
   /**
    * `guess`: for a model without a compiler, try instructions guessed by
@@ -225,16 +328,15 @@ export class PartitionSearch<S, I, O> {
     this.n = n;
 
     // Number operations by call time so linearized sets are compact windows.
-    const byCall = Array.from(ops.keys()).sort(
-      (a, b) => (ops[a] as Operation<I, O>).call - (ops[b] as Operation<I, O>).call || a - b,
-    );
-    const sorted = byCall.map((i) => ops[i] as Operation<I, O>);
-    this.original = Int32Array.from(byCall);
-    this.inputs = sorted.map((op) => op.input);
-    this.outputs = sorted.map((op) => op.output);
-    const calls = Float64Array.from(sorted, (op) => op.call);
-    const returns = Float64Array.from(sorted, (op) => op.return);
-    this.pending = Uint8Array.from(returns, (r) => (r === Infinity ? 1 : 0));
+    const byCall = orderByCall(ops);
+    const sorted: Operation<I, O>[] = [];
+    for (let i = 0; i < n; i++) sorted.push(ops[byCall[i] as number] as Operation<I, O>);
+    this.original = byCall;
+    this.inputs = fieldOf(sorted, 'input');
+    this.outputs = fieldOf(sorted, 'output');
+    const calls = timesOf(sorted, 'call');
+    const returns = timesOf(sorted, 'return');
+    this.pending = pendingOf(returns);
 
     let compiled = compileOps(model, sorted);
     this.guessed = false;
@@ -252,8 +354,7 @@ export class PartitionSearch<S, I, O> {
       this.key = compiled.key;
       this.store = compiled.store;
       this.twin = findCompiledTwins(compiled, returns);
-      const flags = Uint8Array.from(compiled.kind, (k) => (preservesState(k) ? 1 : 0));
-      this.readOnly = flags.includes(1) ? flags : undefined;
+      this.readOnly = stateKeeping(compiled.kind);
     } else {
       this.states = new StateTable<S>(model as Model<S, unknown, unknown>);
       this.state = this.states.intern(model.init());
@@ -270,33 +371,15 @@ export class PartitionSearch<S, I, O> {
       }
     }
 
-    const nodes = 2 * n + 2;
-    this.next = new Int32Array(nodes);
-    this.prev = new Int32Array(nodes);
-    this.nodeOp = new Int32Array(nodes);
-    this.isCall = new Uint8Array(nodes);
-    this.callNode = new Int32Array(n);
-    this.returnNode = new Int32Array(n);
-    const order = sortEvents(calls, returns);
-    for (let k = 0; k < 2 * n; k++) {
-      const e = order[k] as number;
-      const node = k + 1;
-      if (e < n) {
-        this.nodeOp[node] = e;
-        this.isCall[node] = 1;
-        this.callNode[e] = node;
-      } else {
-        this.nodeOp[node] = e - n;
-        this.returnNode[e - n] = node;
-      }
-    }
-    for (let node = 0; node < nodes; node++) {
-      this.next[node] = node + 1;
-      this.prev[node] = node - 1;
-    }
+    const events = new EventList(calls, returns);
+    this.next = events.next;
+    this.prev = events.prev;
+    this.nodeOp = events.nodeOp;
+    this.isCall = events.isCall;
+    this.callNode = events.callNode;
+    this.returnNode = events.returnNode;
 
-    this.zob = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.zob[i] = zobrist(i);
+    this.zob = zobristWords(n);
     this.bits = new Int32Array((n + 31) >>> 5);
     this.visited = new VisitedSet(Math.min(1 << 16, 2 * n + 32));
     this.writer = new Uint8Array(this.compiled === undefined ? n : 0);
@@ -312,7 +395,6 @@ export class PartitionSearch<S, I, O> {
     this.best = new Int32Array(n);
     this.lookahead = compiled === undefined || !lookahead ? undefined : ReadLookahead.of(compiled, calls, returns);
     this.result = n === 0 ? true : undefined;
-    if (n > 0) this.pushFrame(0, this.state);
   }
 
   /** Does this search cut dead ends seen ahead (so a failure's prefix may be short)? */
@@ -482,6 +564,10 @@ export class PartitionSearch<S, I, O> {
    */
   run(allowance: number): boolean | undefined {
     if (this.result !== undefined) return this.result;
+    if (this.frameless) {
+      this.frameless = false;
+      this.pushFrame(0, this.state);
+    }
     const { next, prev, callNode, returnNode, zob, bits, visited, frameOff, frameCnt, frameCur, stackOp, stackState, lookahead, n } = this;
     const words = bits.length;
     let depth = this.depth;
