@@ -134,6 +134,12 @@ test('issue #7: with the look-ahead, a failing partition still reports the longe
   assert.equal(r.result, 'not-linearizable');
   assert.deepEqual(r.counterexample?.[0]?.prefix, [...Array(12).keys()]);
   assert.equal(r.counterexample?.[0]?.stuck, 12);
+  // That prefix is searched when first read; the result is still plain data.
+  const fresh = checkLinearizability(porcupineKvModel, h);
+  const copy = JSON.parse(JSON.stringify(fresh)) as typeof fresh;
+  assert.deepEqual(copy.partitions[0]?.linearization, [...Array(12).keys()]);
+  assert.equal(copy.counterexample?.[0]?.stuck, 12);
+  assert.deepEqual(fresh.counterexample, r.counterexample);
 });
 
 test('issue #7: the look-ahead cuts the search on c50-ok (Porcupine kv: appends of distinct pieces) about ten-fold', () => {

@@ -21,6 +21,7 @@ import type {
 } from './types.ts';
 import { PartitionSearch } from './search.ts';
 import { replays } from './infer.ts';
+import { warmStructures } from './warmup.ts';
 import { hasCompiler } from './compiled.ts';
 import { createKvModel, partitionByKey, type KvInput, type KvOutput } from './models/kv.ts';
 import { createRegisterModel, type RegisterInput, type RegisterOutput } from './models/register.ts';
@@ -44,9 +45,10 @@ function validate<I, O>(history: readonly Operation<I, O>[]): void {
 
 /**
  * A partition found not linearizable with the look-ahead is searched again
- * without it, for a longer prefix (the look-ahead stops at the first dead end
- * it sees, often well before the operation that cannot be placed), for up to
- * this many steps or as many as the first search took, whichever is more.
+ * without it for its counterexample, when that is first read (the look-ahead
+ * stops at the first dead end it sees, often well before the operation that
+ * cannot be placed), for up to this many steps or as many as the first
+ * search took, whichever is more; the longer prefix is kept.
  */
 const PREFIX_STEPS = 1 << 15;
 
@@ -216,26 +218,39 @@ export function checkLinearizability<S, I, O>(
 
   const partitions: PartitionResult[] = searches.map((search, i) => {
     const ops = operations[i] as number[];
-    let prefix = search;
-    let steps = search.steps;
-    if (search.result === false && search.looksAhead) {
-      // For the counterexample: a prefix at least as long, searched without the look-ahead.
-      const again = new PartitionSearch(model, parts[i] as readonly Operation<I, O>[], false, false);
-      advance(again, Math.max(PREFIX_STEPS, search.steps), budget);
-      steps += again.steps;
-      if (again.result === false || again.prefixLength > search.prefixLength) prefix = again;
-    }
-    return {
+    const part: PartitionResult = {
       result: search.result === true ? 'linearizable' : search.result === false ? 'not-linearizable' : 'unknown',
-      operations: sortByCall(history, ops),
-      linearization: prefix.linearization().map((local) => ops[local] as number),
-      steps,
+      operations: byCall(history, ops, search),
+      linearization: [],
+      steps: search.steps,
     };
+    const toHistory = (local: number): number => ops[local] as number;
+    if (search.result === false && search.looksAhead) {
+      // The look-ahead stopped at the first dead end it saw: for the
+      // counterexample, a prefix at least as long, searched without it,
+      // when first read (Porcupine likewise leaves partial linearizations
+      // to its verbose check).
+      const short = search.linearization();
+      const length = search.prefixLength;
+      const steps = Math.max(PREFIX_STEPS, search.steps);
+      const subset = parts[i] as readonly Operation<I, O>[];
+      lazily(part, 'linearization', () => {
+        const again = new PartitionSearch(model, subset, false, false);
+        again.run(steps);
+        return (again.result === false || again.prefixLength > length ? again.linearization() : short).map(toHistory);
+      });
+    } else {
+      part.linearization = search.linearization().map(toHistory);
+    }
+    return part;
   });
-  const counterexample: Counterexample<S>[] = [];
-  partitions.forEach((p, i) => {
-    if (p.result === 'not-linearizable') counterexample.push(counterexampleFor(model, history, i, p));
-  });
+  const failures = (): Counterexample<S>[] => {
+    const counterexample: Counterexample<S>[] = [];
+    partitions.forEach((p, i) => {
+      if (p.result === 'not-linearizable') counterexample.push(counterexampleFor(model, history, i, p));
+    });
+    return counterexample;
+  };
   const result: Verdict = failed
     ? 'not-linearizable'
     : partitions.every((p) => p.result === 'linearizable')
@@ -243,8 +258,30 @@ export function checkLinearizability<S, I, O>(
       : 'unknown';
   const states = searches.reduce((sum, s) => sum + s.stateCount, 0);
   const out: CheckResult<S> = { result, partitions, steps: budget.steps, states };
-  if (counterexample.length > 0) out.counterexample = counterexample;
+  if (failed) lazily(out, 'counterexample', failures);
   return out;
+}
+
+/**
+ * Make `obj[key]` an enumerable property computed on first read (then a
+ * plain data property holding the value; it can also be assigned).
+ */
+function lazily<T extends object, K extends keyof T>(obj: T, key: K, compute: () => T[K]): void {
+  const settle = (value: T[K]): void => {
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  };
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get(): T[K] {
+      const value = compute();
+      settle(value);
+      return value;
+    },
+    set(value: T[K]) {
+      settle(value);
+    },
+  });
 }
 
 /** Paths warmed up so far in this process. */
@@ -264,6 +301,7 @@ let guessing = true;
  * path only and compiles faster. Costs 5–20 ms, once per process and path.
  */
 function warmUp(compiled: boolean): void {
+  if (!warmCompiled && !warmGeneric) warmStructures();
   if (compiled) {
     warmCompiled = true;
     warmUpCompiled();
@@ -411,6 +449,16 @@ function warmKvHistory(n: number, wrong: boolean): Operation<KvInput, KvOutput>[
   }
   if (wrong) ops.push({ clientId: 7, input: { type: 'get', key: 'k0' }, call: (2 * n) / 3 + 0.5, output: { value: 'none' }, return: (2 * n) / 3 + 1.5 });
   return ops;
+}
+
+/**
+ * History indices `ops` of a partition by call time (ties: by index): the
+ * search's own order when the partition kept history order, as
+ * `partitionByKey` does.
+ */
+function byCall<S, I, O>(history: readonly Operation<I, O>[], ops: number[], search: PartitionSearch<S, I, O>): number[] {
+  for (let k = 1; k < ops.length; k++) if ((ops[k] as number) <= (ops[k - 1] as number)) return sortByCall(history, ops);
+  return search.callOrder().map((local) => ops[local] as number);
 }
 
 function sortByCall<I, O>(history: readonly Operation<I, O>[], ops: number[]): number[] {

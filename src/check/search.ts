@@ -397,6 +397,11 @@ export class PartitionSearch<S, I, O> {
     this.result = n === 0 ? true : undefined;
   }
 
+  /** Indices into the partition's `ops` by call time (ties: by index). */
+  callOrder(): number[] {
+    return Array.from(this.original);
+  }
+
   /** Does this search cut dead ends seen ahead (so a failure's prefix may be short)? */
   get looksAhead(): boolean {
     return this.lookahead !== undefined;

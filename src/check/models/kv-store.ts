@@ -161,6 +161,8 @@ export class KvStore {
   private cache = new Int32Array(3 * 512);
   private cacheMask = 511;
   private cached = 0;
+  /** Filled slots at which {@link growCache} is asked to grow (it decides). */
+  private cacheGrowAt = 256;
   private cacheLookups = 0;
   private cacheHits = 0;
 
@@ -270,20 +272,23 @@ export class KvStore {
 
   private addCanon(slot: number, id: number): void {
     this.canon[slot] = id + 1;
-    if (this.count * 2 > this.canonMask) {
-      const size = this.canon.length * 2;
-      const mask = size - 1;
-      const canon = takeInt32(size);
-      for (const s of this.canon) {
-        if (s === 0) continue;
-        let i = mix32((this.hash[s - 1] as number) ^ Math.imul(this.len[s - 1] as number, 0x9e3779b1)) & mask;
-        while (canon[i] !== 0) i = (i + 1) & mask;
-        canon[i] = s;
-      }
-      giveInt32(this.canon);
-      this.canon = canon;
-      this.canonMask = mask;
+    if (this.count * 2 > this.canonMask) this.growCanon();
+  }
+
+  /** Double the canonical table: every value but the root and NIL is in it. */
+  private growCanon(): void {
+    const size = this.canon.length * 2;
+    const mask = size - 1;
+    const canon = takeInt32(size);
+    const { hash, len } = this;
+    for (let id = 2; id < this.count; id++) {
+      let i = mix32((hash[id] as number) ^ Math.imul(len[id] as number, 0x9e3779b1)) & mask;
+      while (canon[i] !== 0) i = (i + 1) & mask;
+      canon[i] = id + 1;
     }
+    giveInt32(this.canon);
+    this.canon = canon;
+    this.canonMask = mask;
   }
 
   /** The id of string `s` (added if new). */
@@ -337,9 +342,8 @@ export class KvStore {
     cache[at] = v + 1;
     cache[at + 1] = piece;
     cache[at + 2] = id;
-    if (fresh && ++this.cached * 2 > this.cacheMask && this.cacheMask < CACHE_MAX && (this.cacheMask < CACHE_TRIAL || this.cacheHits * 4 >= this.cacheLookups)) {
-      this.growCache();
-    }
+    // One comparison here; the policy lives in growCache (a path V8 has rarely seen).
+    if (fresh && ++this.cached >= this.cacheGrowAt) this.growCache();
     return id;
   }
 
@@ -348,7 +352,14 @@ export class KvStore {
     return this.append(v, this.pieceId(s));
   }
 
+  /** Double the append cache when it is half full, if it may grow (see the fields). */
   private growCache(): void {
+    const pays = this.cacheHits * 4 >= this.cacheLookups || this.cacheMask < CACHE_TRIAL;
+    if (this.cacheMask >= CACHE_MAX || !pays) {
+      // Not now: ask again when as many more slots have filled.
+      this.cacheGrowAt = this.cached + (this.cacheMask + 1) / 8;
+      return;
+    }
     const old = this.cache;
     const size = (this.cacheMask + 1) * 2;
     const mask = size - 1;
@@ -367,6 +378,7 @@ export class KvStore {
     this.cache = cache;
     this.cacheMask = mask;
     this.cached = fill;
+    this.cacheGrowAt = (mask + 1) / 2;
   }
 
   /** Give the value tables' memory back to the pool; only counts may be read afterwards. */
