@@ -21,7 +21,6 @@ import type {
 } from './types.ts';
 import { PartitionSearch } from './search.ts';
 import { replays } from './infer.ts';
-import { warmStructures } from './warmup.ts';
 import { hasCompiler } from './compiled.ts';
 import { createKvModel, partitionByKey, type KvInput, type KvOutput } from './models/kv.ts';
 import { createRegisterModel, type RegisterInput, type RegisterOutput } from './models/register.ts';
@@ -174,7 +173,6 @@ export function checkLinearizability<S, I, O>(
   options: CheckOptions = {},
 ): CheckResult<S> {
   const compiled = hasCompiler(model);
-  if (compiled && !warmCompiled) warmUp(true);
   validate(history);
   const budget = new Budget(options);
   const parts: readonly (readonly Operation<I, O>[])[] =
@@ -182,12 +180,7 @@ export function checkLinearizability<S, I, O>(
   const indexOf = indexer(history);
   const operations = parts.map((part) => part.map(indexOf));
   // A user model whose state is a string may step as guessed instructions (infer.ts).
-  const searches = parts.map((part) => new PartitionSearch(model, part, !compiled && guessing));
-  if (!compiled) {
-    // Warm only the paths this check takes (the generic one also when a guess falls through, below).
-    if (!warmCompiled && searches.some((s) => s.guessed)) warmUp(true);
-    if (!warmGeneric && searches.some((s) => !s.guessed)) warmUp(false);
-  }
+  const searches = parts.map((part) => new PartitionSearch(model, part, !compiled));
 
   // Interleave the partitions in doubling slices: a failure that is quick to
   // find is found before a hard partition has used up the budget.
@@ -203,7 +196,6 @@ export function checkLinearizability<S, I, O>(
         // The guess did not hold, or found no linearization (which a guess cannot
         // prove): search this partition again through model.step, to the end at
         // once, since it is the likely failure.
-        if (!warmGeneric) warmUp(false);
         const generic = new PartitionSearch(model, parts[i] as readonly Operation<I, O>[]);
         searches[i] = generic;
         r = advance(generic, Number.POSITIVE_INFINITY, budget);
@@ -282,173 +274,6 @@ function lazily<T extends object, K extends keyof T>(obj: T, key: K, compute: ()
       settle(value);
     },
   });
-}
-
-/** Paths warmed up so far in this process. */
-let warmGeneric = false;
-let warmCompiled = false;
-/** Guess instructions for user models (off while the generic path is warmed up). */
-let guessing = true;
-
-/**
- * Run every path of the search once on small histories before the first real
- * check that takes it. V8 optimises the hot loop while it is still running
- * (on-stack replacement); code it has never seen run — leaving the loop,
- * backtracking, growing the memo — then has no type feedback and throws the
- * optimised code away when first reached, several times over on a cold
- * start. Only the path the model takes is warmed (generic: `model.step`;
- * compiled: the built-in models), so the optimised loop holds code for that
- * path only and compiles faster. Costs 5–20 ms, once per process and path.
- */
-function warmUp(compiled: boolean): void {
-  if (!warmCompiled && !warmGeneric) warmStructures();
-  if (compiled) {
-    warmCompiled = true;
-    warmUpCompiled();
-  } else {
-    warmGeneric = true;
-    warmUpGeneric();
-  }
-}
-
-function warmUpGeneric(): void {
-  guessing = false;
-  try {
-    warmUpGenericModels();
-  } finally {
-    guessing = true;
-  }
-}
-
-function warmUpGenericModels(): void {
-  const history: Operation<number, number>[] = [];
-  for (let i = 0; i < 6; i++) history.push({ clientId: i, input: i % 4, call: i, output: undefined, return: Infinity });
-  for (let i = 0; i < 5; i++) history.push({ clientId: 20 + i, input: -1, call: 10 + 2 * i, output: i, return: 11 + 2 * i });
-  const counter: Model<number, number, number> = {
-    init: () => 0,
-    step: (s, input, output) => (input < 0 ? [output === undefined || output === s, s] : [true, (s + input) % 5]),
-    readOnly: (input) => input < 0,
-  };
-  const [str, strEq, map, obj] = warmGenericModels();
-  const wrong = warmKvHistory(96, true);
-  checkLinearizability(str, wrong, { maxSteps: 1500 });
-  checkLinearizability(strEq, wrong, { maxSteps: 600 });
-  checkLinearizability(map, wrong, { maxSteps: 400 });
-  checkLinearizability(obj, wrong, { maxSteps: 200 });
-  for (let round = 0; round < 2; round++) {
-    checkLinearizability(counter, history, { maxSteps: 4000 });
-    checkLinearizability(counter, history.slice(0, 8), { partition: false });
-  }
-}
-
-function warmUpCompiled(): void {
-  // Concurrent appends and puts on two keys, a pending CAS, reads that force
-  // backtracking; partitioned and not. A register history.
-  const kv = createKvModel({ absent: '' });
-  const ops: Operation<KvInput, KvOutput>[] = [];
-  for (let i = 0; i < 8; i++) {
-    const key = i % 2 === 0 ? 'a' : 'b';
-    ops.push({ clientId: i, input: i % 3 === 2 ? { type: 'put', key, value: `p${i}` } : { type: 'append', key, value: `x${i}` }, call: i, output: {}, return: 20 + i });
-  }
-  ops.push({ clientId: 9, input: { type: 'cas', key: 'a', expected: 'x0', value: 'c' }, call: 1, output: undefined, return: Infinity });
-  ops.push({ clientId: 10, input: { type: 'get', key: 'a' }, call: 30, output: { value: 'x0p2x4x6' }, return: 31 });
-  ops.push({ clientId: 11, input: { type: 'get', key: 'b' }, call: 30, output: { value: 'p5x1x3x7' }, return: 31 });
-  const bad = ops.map((op, i) => (i === ops.length - 1 ? { ...op, output: { value: 'none' } } : op));
-  const reg = createRegisterModel<number>();
-  const regOps: Operation<RegisterInput<number>, RegisterOutput<number>>[] = [];
-  for (let i = 0; i < 6; i++) {
-    regOps.push({ clientId: i, input: i % 2 === 0 ? { type: 'write', value: i } : { type: 'cas', expected: i - 1, value: i + 1 }, call: i, output: i % 2 === 0 ? {} : { ok: i !== 3 }, return: 10 + i });
-  }
-  regOps.push({ clientId: 7, input: { type: 'read' }, call: 20, output: { value: 6 }, return: 21 });
-  for (let round = 0; round < 2; round++) {
-    checkLinearizability(kv, ops.slice(0, 9));
-    checkLinearizability(kv, bad, { partition: false, maxSteps: 300 });
-    checkLinearizability(kv, bad, { maxSteps: 300 });
-    checkLinearizability(reg, regOps);
-  }
-}
-
-/**
- * Models of the kind users write (Porcupine's test models): string states
- * built by concatenation and partitioned by key, with and without `equal`
- * (and `readOnly`);
- * Map and plain-object states copied on each write, unpartitioned. They take
- * the generic path (interning, incremental hashing, the transition cache).
- */
-function warmGenericModels(): [
-  Model<string, KvInput, KvOutput>,
-  Model<string, KvInput, KvOutput>,
-  Model<Map<string, string>, KvInput, KvOutput>,
-  Model<Record<string, string>, KvInput, KvOutput>,
-] {
-  const written = (input: KvInput, cur: string): string =>
-    input.type === 'put' ? input.value : input.type === 'append' ? cur + input.value : cur;
-  const str: Model<string, KvInput, KvOutput> = {
-    init: () => '',
-    step: (s, input, output) =>
-      input.type === 'get' ? [output === undefined || output.value === undefined || output.value === s, s] : [true, written(input, s)],
-    partition: partitionByKey,
-  };
-  const strEq: Model<string, KvInput, KvOutput> = { ...str, equal: (a, b) => a === b, readOnly: (input) => input.type === 'get' };
-  const map: Model<Map<string, string>, KvInput, KvOutput> = {
-    init: () => new Map(),
-    step: (s, input, output) => {
-      const cur = s.get(input.key) ?? '';
-      if (input.type === 'get') return [output === undefined || output.value === undefined || output.value === cur, s];
-      const next = new Map(s);
-      next.set(input.key, written(input, cur));
-      return [true, next];
-    },
-  };
-  const obj: Model<Record<string, string>, KvInput, KvOutput> = {
-    init: () => ({}),
-    step: (s, input, output) => {
-      const cur = s[input.key] ?? '';
-      if (input.type === 'get') return [output === undefined || output.value === undefined || output.value === cur, s];
-      return [true, { ...s, [input.key]: written(input, cur) }];
-    },
-    equal: (a, b) => {
-      const ka = Object.keys(a);
-      if (ka.length !== Object.keys(b).length) return false;
-      for (const k of ka) if (a[k] !== b[k]) return false;
-      return true;
-    },
-  };
-  return [str, strEq, map, obj];
-}
-
-/**
- * `n` overlapping KV operations on two keys (appends, some puts and gets),
- * each overlapping the next five; gets read what executing in call order
- * gives, so the history is linearizable, unless `wrong`, when a last get
- * reads a value nobody wrote two thirds of the way in and the search backtracks over
- * the middle of the history until its budget ends.
- * Long enough that linearized sets span several bitset words.
- */
-function warmKvHistory(n: number, wrong: boolean): Operation<KvInput, KvOutput>[] {
-  const values = new Map<string, string>();
-  const ops: Operation<KvInput, KvOutput>[] = [];
-  for (let i = 0; i < n; i++) {
-    const key = `k${i % 2}`;
-    const cur = values.get(key) ?? '';
-    let input: KvInput;
-    let output: KvOutput;
-    if (i % 5 === 4) {
-      input = { type: 'get', key };
-      output = { value: cur };
-    } else if (i % 7 === 3) {
-      input = { type: 'put', key, value: `p${i}` };
-      output = {};
-      values.set(key, input.value);
-    } else {
-      input = { type: 'append', key, value: `a${i}` };
-      output = {};
-      values.set(key, cur + input.value);
-    }
-    ops.push({ clientId: i % 6, input, call: i, output, return: i + 5 });
-  }
-  if (wrong) ops.push({ clientId: 7, input: { type: 'get', key: 'k0' }, call: (2 * n) / 3 + 0.5, output: { value: 'none' }, return: (2 * n) / 3 + 1.5 });
-  return ops;
 }
 
 /**
