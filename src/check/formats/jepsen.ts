@@ -103,6 +103,16 @@ function parseEvent(line: string): Event | undefined {
   return { process: Number(m[1]), type: m[2] as string, f: m[3] as string, arg: m[4] as string };
 }
 
+/**
+ * One whole event line of the usual shape (ASCII spacing, a printable ASCII
+ * argument), matched in place (sticky, from a line start): on a cold start the
+ * regular-expression engine's compiled matcher beats slicing each line and
+ * scanning it with code V8 has not optimised yet (the Jepsen set's 820 KB:
+ * ~45 → ~15 ms). Groups: process, type, f, argument (absent when empty).
+ * Other lines go through {@link parseEvent}, so the result is the same.
+ */
+const EVENT = /[ \t]*INFO[ \t]+jepsen\.util[ \t]+-[ \t]+(\d+)[ \t]+:(\w+)[ \t]+:(\w+)(?:[ \t]+([\x21-\x7e](?:[ \t]*[\x21-\x7e])*))?[ \t\r]*(?:\n|$)/y;
+
 /** Parse the text of a Jepsen etcd log. Lines that are not client events are skipped. */
 export function parseJepsenLog(text: string): RegisterHistory {
   const ops: Open[] = [];
@@ -110,12 +120,26 @@ export function parseJepsenLog(text: string): RegisterHistory {
   let ln = -1;
   for (let at = 0; at <= text.length; ) {
     ln++;
-    let nl = text.indexOf('\n', at);
-    if (nl < 0) nl = text.length;
-    const e = parseEvent(text.slice(at, nl));
-    at = nl + 1;
-    if (e === undefined) continue;
-    const { process, type, f, arg } = e;
+    let process: number;
+    let type: string;
+    let f: string;
+    let arg: string;
+    EVENT.lastIndex = at;
+    const m = at < text.length ? EVENT.exec(text) : null;
+    if (m !== null) {
+      at = EVENT.lastIndex;
+      process = Number(m[1]);
+      type = m[2] as string;
+      f = m[3] as string;
+      arg = m[4] ?? '';
+    } else {
+      let nl = text.indexOf('\n', at);
+      if (nl < 0) nl = text.length;
+      const e = parseEvent(text.slice(at, nl));
+      at = nl + 1;
+      if (e === undefined) continue;
+      ({ process, type, f, arg } = e);
+    }
     if (type === 'invoke') {
       let input: RegisterInput<number>;
       if (f === 'read') input = { type: 'read' };
