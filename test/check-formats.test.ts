@@ -77,3 +77,32 @@ test('issue #7: kv lines in the usual shape (matched in place) and in any other 
   assert.deepEqual(parseKvLog(usual), want);
   assert.deepEqual(parseKvLog(other), want);
 });
+
+test('issue #7: Jepsen lines in the usual shape (matched in place) and in other spacing parse alike', () => {
+  const usual = [
+    'INFO  jepsen.util - 7\t:invoke\t:write\t5\r',
+    'INFO  jepsen.util - 8\t:invoke\t:cas\t[5 6]',
+    'INFO  jepsen.util - 7\t:ok\t:write\t5',
+    'INFO  jepsen.util - 8\t:ok\t:cas\t[5 6]',
+    'INFO  jepsen.util - 9\t:invoke\t:read\tnil',
+    'INFO  jepsen.util - 9\t:ok\t:read\t6',
+  ].join('\n');
+  // Unicode spaces, a vertical tab and a stray control character send lines
+  // to the line-by-line path; the fields are the same.
+  const other = [
+    '\u000bINFO\u00a0jepsen.util - 7 :invoke :write 5',
+    'INFO jepsen.util -  8   :invoke   :cas   [5 6]\u00a0',
+    '  INFO jepsen.util - 7 :ok :write 5\u0001',
+    'INFO jepsen.util - 8 :ok :cas [5  6] ',
+    'INFO\tjepsen.util\t-\t9\t:invoke\t:read\tnil',
+    'INFO jepsen.util - 9 :ok :read 6',
+  ].join('\n');
+  const want = [
+    { clientId: 7, input: { type: 'write', value: 5 }, call: 0, output: {}, return: 2 },
+    { clientId: 8, input: { type: 'cas', expected: 5, value: 6 }, call: 1, output: { ok: true }, return: 3 },
+    { clientId: 9, input: { type: 'read' }, call: 4, output: { value: 6 }, return: 5 },
+  ];
+  assert.deepEqual(parseJepsenLog(usual), want);
+  assert.deepEqual(parseJepsenLog(other), want);
+  assert.throws(() => parseJepsenLog('INFO jepsen.util - 1 :invoke :write x'), /line 1/);
+});
