@@ -130,10 +130,14 @@ export interface PartitionResult {
    * History indices in linearization order. `'linearizable'`: a complete
    * linearization (every operation; pending ones that never took effect come
    * last, where they change nothing anyone saw). Otherwise: the longest
-   * linearizable prefix the search found.
+   * linearizable prefix the search found. For a partition found not
+   * linearizable with the look-ahead (histories with appends), that prefix
+   * is searched for, without the look-ahead, when this field is first read
+   * (a bounded search; the longer prefix is kept); it is an ordinary
+   * enumerable property either way.
    */
   linearization: number[];
-  /** Search steps spent on this partition. */
+  /** Search steps spent on this partition (to its verdict). */
   steps: number;
 }
 
@@ -183,7 +187,10 @@ export interface CheckResult<S> {
   result: Verdict;
   /** One entry per partition, in the order `model.partition` gave them. */
   partitions: PartitionResult[];
-  /** One entry per partition found not linearizable (absent when none). */
+  /**
+   * One entry per partition found not linearizable (absent when none).
+   * Built when first read (see {@link PartitionResult.linearization}).
+   */
   counterexample?: Counterexample<S>[];
   /** Total search steps. */
   steps: number;

@@ -19,14 +19,8 @@ export type RegisterHistory = Operation<RegisterInput<number>, RegisterOutput<nu
 
 const LINE = /^\s*INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(\w+)\s+:(\w+)\s*(.*?)\s*$/;
 
-interface Open {
-  process: number;
-  input: RegisterInput<number>;
-  call: number;
-  output: RegisterOutput<number> | undefined;
-  return: number;
-  dropped: boolean;
-}
+/** An operation while its file is read; its `return` and `output` are filled in when it closes. */
+type Open = { -readonly [K in keyof RegisterHistory[number]]: RegisterHistory[number][K] };
 
 function int(s: string, line: number): number {
   if (!/^-?\d+$/.test(s)) throw strataError('ErrInvalidArgument', `line ${line}: expected an integer, got ${JSON.stringify(s)}`);
@@ -117,6 +111,8 @@ const EVENT = /[ \t]*INFO[ \t]+jepsen\.util[ \t]+-[ \t]+(\d+)[ \t]+:(\w+)[ \t]+:
 export function parseJepsenLog(text: string): RegisterHistory {
   const ops: Open[] = [];
   const open = new Map<number, Open>();
+  // Operations a :fail says did not happen (most files have none).
+  const dropped = new Set<Open>();
   let ln = -1;
   for (let at = 0; at <= text.length; ) {
     ln++;
@@ -148,7 +144,7 @@ export function parseJepsenLog(text: string): RegisterHistory {
         const [expected, value] = casArgs(arg, ln + 1);
         input = { type: 'cas', expected, value };
       } else continue;
-      const op: Open = { process, input, call: ln, output: undefined, return: Infinity, dropped: false };
+      const op: Open = { clientId: process, input, call: ln, output: undefined, return: Infinity };
       ops.push(op);
       open.set(process, op);
       continue;
@@ -162,16 +158,12 @@ export function parseJepsenLog(text: string): RegisterHistory {
     } else if (type === 'fail') {
       if (f === 'cas') op.output = { ok: false };
       else if (f === 'read') op.output = undefined;
-      else op.dropped = true;
+      else dropped.add(op);
     } else continue;
     op.return = ln;
     open.delete(process);
   }
-  const out: RegisterHistory = [];
-  for (const op of ops) {
-    if (!op.dropped) out.push({ clientId: op.process, input: op.input, call: op.call, output: op.output, return: op.return });
-  }
-  return out;
+  return dropped.size === 0 ? ops : ops.filter((op) => !dropped.has(op));
 }
 
 /** Read and parse a Jepsen etcd log file. */

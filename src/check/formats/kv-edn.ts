@@ -73,14 +73,8 @@ function keyword(v: EdnValue | undefined): string | undefined {
   return v !== null && typeof v === 'object' ? v.keyword : undefined;
 }
 
-interface Open {
-  process: number;
-  input: KvInput;
-  call: number;
-  output: KvOutput | undefined;
-  return: number;
-  dropped: boolean;
-}
+/** An operation while its file is read; its `return` and `output` are filled in when it closes. */
+type Open = { -readonly [K in keyof KvHistory[number]]: KvHistory[number][K] };
 
 /** The fields of one line. */
 interface Line {
@@ -187,6 +181,8 @@ const LINE = /\{:process (\d+), :type :(\w+), :f :(\w+), :key "((?:[^"\\\n]|\\.)
 export function parseKvLog(text: string): KvHistory {
   const ops: Open[] = [];
   const open = new Map<number, Open>();
+  // Operations a :fail says did not happen (most files have none).
+  const dropped = new Set<Open>();
   let ln = 0;
   for (let at = 0; at < text.length; ln++) {
     let process: number;
@@ -217,7 +213,7 @@ export function parseKvLog(text: string): KvHistory {
       else if (f === 'put') input = { type: 'put', key: keyStr, value: valStr ?? '' };
       else if (f === 'append') input = { type: 'append', key: keyStr, value: valStr ?? '' };
       else throw strataError('ErrInvalidArgument', `line ${ln + 1}: unknown :f :${f}`);
-      const op: Open = { process, input, call: ln, output: undefined, return: Infinity, dropped: false };
+      const op: Open = { clientId: process, input, call: ln, output: undefined, return: Infinity };
       ops.push(op);
       open.set(process, op);
       continue;
@@ -225,16 +221,12 @@ export function parseKvLog(text: string): KvHistory {
     const op = open.get(process);
     if (op === undefined) continue;
     if (type === 'ok') op.output = f === 'get' ? { value: valStr } : {};
-    else if (type === 'fail') op.dropped = true;
+    else if (type === 'fail') dropped.add(op);
     else continue;
     op.return = ln;
     open.delete(process);
   }
-  const out: KvHistory = [];
-  for (const op of ops) {
-    if (!op.dropped) out.push({ clientId: op.process, input: op.input, call: op.call, output: op.output, return: op.return });
-  }
-  return out;
+  return dropped.size === 0 ? ops : ops.filter((op) => !dropped.has(op));
 }
 
 /** Read and parse a Porcupine kv history file. */
