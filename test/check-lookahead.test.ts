@@ -23,7 +23,7 @@ function search(model: Model<number, KvInput, KvOutput>, h: readonly KvOp[], loo
  * until `corrupt` changes one get's value (to another value some get saw, or
  * to a piece's text). Some operations are pending.
  */
-function appendHistory(rng: SeededRandom, n: number, corrupt: boolean): KvOp[] {
+function appendHistory(rng: SeededRandom, n: number, corrupt: boolean, keys: readonly string[] = ['k']): KvOp[] {
   const h: KvOp[] = [];
   const at: { t: number; i: number }[] = [];
   for (let i = 0; i < n; i++) {
@@ -31,22 +31,24 @@ function appendHistory(rng: SeededRandom, n: number, corrupt: boolean): KvOp[] {
     const pending = rng.int(12) === 0;
     const ret = pending ? Infinity : call + 1 + rng.int(8);
     const r = rng.int(20);
+    const key = keys[rng.int(keys.length)] as string;
     const input: KvInput =
-      r < 9 ? { type: 'append', key: 'k', value: String.fromCharCode(97 + (i % 26)) + (i >= 26 ? String(i) : '') }
-      : r < 15 ? { type: 'get', key: 'k' }
-      : r < 17 ? { type: 'put', key: 'k', value: rng.int(2) === 0 ? '' : 'p' }
-      : r < 18 ? { type: 'delete', key: 'k' }
-      : { type: 'cas', key: 'k', expected: rng.int(3) === 0 ? undefined : 'p', value: 'q' };
+      r < 9 ? { type: 'append', key, value: String.fromCharCode(97 + (i % 26)) + (i >= 26 ? String(i) : '') }
+      : r < 15 ? { type: 'get', key }
+      : r < 17 ? { type: 'put', key, value: rng.int(2) === 0 ? '' : 'p' }
+      : r < 18 ? { type: 'delete', key }
+      : { type: 'cas', key, expected: rng.int(3) === 0 ? undefined : 'p', value: 'q' };
     h.push({ clientId: i, input, call, output: undefined, return: ret });
     // A pending operation takes effect (at some time after its call) or, one time in three, never.
     if (!pending || rng.int(3) !== 0) at.push({ t: call + rng.next() * (pending ? 8 : ret - call), i });
   }
   at.sort((a, b) => a.t - b.t);
-  let value: string | undefined;
+  const values = new Map<string, string | undefined>();
   const seen: (string | undefined)[] = [];
   for (const { i } of at) {
     const op = h[i] as KvOp;
     const input = op.input;
+    let value = values.get(input.key);
     let output: KvOutput;
     if (input.type === 'get') {
       output = { value };
@@ -65,6 +67,7 @@ function appendHistory(rng: SeededRandom, n: number, corrupt: boolean): KvOp[] {
       if (swap) value = input.value;
       output = { ok: swap };
     }
+    values.set(input.key, value);
     // A pending operation's result stays unknown; only its effect counts.
     if (op.return !== Infinity) h[i] = { ...op, output };
   }
@@ -102,6 +105,32 @@ test('issue #7: the look-ahead gives the same verdicts as the plain search and a
   }
   t.diagnostic(`${counts.lin} linearizable, ${counts.not} not, ${counts.brute} against brute force, look-ahead took fewer steps in ${counts.fewer}`);
   assert.ok(counts.lin > 200 && counts.not > 200, 'the generator should produce both verdicts');
+  assert.ok(counts.fewer > 50, 'the look-ahead should cut some searches');
+});
+
+test('issue #7: with several keys in one state (no partitioning) the look-ahead follows each key apart, with the same verdicts', (t) => {
+  const seed = Number(process.env.SEED ?? 37);
+  t.diagnostic(`seed=${seed}`);
+  const rng = new SeededRandom(seed);
+  const counts = { lin: 0, not: 0, brute: 0, fewer: 0 };
+  for (const model of [createKvModel(), createKvModel({ absent: '' })]) {
+    for (let k = 0; k < 400; k++) {
+      const n = 4 + rng.int(k < 200 ? 6 : 16);
+      const h = appendHistory(rng, n, rng.int(2) === 0, ['x', 'y', 'z']);
+      const what = `case ${k}, seed ${seed}: ${JSON.stringify(h)}`;
+      const fast = search(model, h, true);
+      const slow = search(model, h, false);
+      assert.equal(fast.ok, slow.ok, what);
+      if (n <= 8) {
+        assert.equal(fast.ok, bruteForce(model, h), `brute force, ${what}`);
+        counts.brute++;
+      }
+      if (fast.looks && fast.steps < slow.steps) counts.fewer++;
+      counts[fast.ok === true ? 'lin' : 'not']++;
+    }
+  }
+  t.diagnostic(`${counts.lin} linearizable, ${counts.not} not, ${counts.brute} against brute force, look-ahead took fewer steps in ${counts.fewer}`);
+  assert.ok(counts.lin > 100 && counts.not > 100, 'the generator should produce both verdicts');
   assert.ok(counts.fewer > 50, 'the look-ahead should cut some searches');
 });
 

@@ -19,14 +19,19 @@
  * a dead end when it provably is (a hash mismatch proves two texts differ; a
  * match, even by collision, declares nothing). It depends only on the
  * linearized set and the value, so it agrees with the memo. Used for
- * compiled single-value partitions (one key of a KV model, or a user model's
- * guessed string instructions) that have both appends and reads.
+ * compiled operations with both appends and reads: one key of a KV model, a
+ * user model's guessed string instructions, or a KV history checked without
+ * partitioning, where the state is a map and each read is held against its
+ * own key's value and its own key's replacing operations (other keys cannot
+ * touch it); c10-bad unpartitioned: 902 k → 100 k steps.
  */
 import { K_APPEND, K_NOP, K_NOT, K_READ, type CompiledOps } from './compiled.ts';
 import { KvStore, prefixHashes } from './models/kv-store.ts';
 
 /** Unlinearized reads looked at per test (measured: 1 → 90 k steps on c50-ok, 4 → 25 k, 8 → 22 k, at more cost per step). */
 const READS_AHEAD = 4;
+/** Largest per-key start table (ints) built. */
+const MAX_TABLE = 1 << 22;
 /** A read nothing can satisfy (its expected value no operation writes). */
 const IMPOSSIBLE = -2;
 
@@ -34,11 +39,19 @@ const IMPOSSIBLE = -2;
 export class ReadLookahead {
   /** Reads with a definite result, in call order (operation ids). */
   private readonly reads: Int32Array;
-  /** Operations that can replace the value (not NOP, READ, NOT or APPEND), in call order. */
-  private readonly resets: Int32Array;
-  /** For each bitset word w: the index in `reads` / `resets` of the first operation ≥ 32·w. */
+  /** For each bitset word w: the index in `reads` of the first read ≥ 32·w. */
   private readonly readFrom: Int32Array;
+  /**
+   * Operations that can replace a value (not NOP, READ, NOT or APPEND),
+   * grouped by key, each group in call order; `resetFrom[k · (words + 1) + w]`
+   * is the index of key k's first such operation ≥ 32·w, and
+   * `resetFrom[k · (words + 1) + words]` the end of its group.
+   */
+  private readonly resets: Int32Array;
   private readonly resetFrom: Int32Array;
+  private readonly stride: number;
+  /** Key id of each operation when the state is a map (several keys), else undefined. */
+  private readonly key: Int32Array | undefined;
   private readonly calls: Float64Array;
   private readonly returns: Float64Array;
   /** Value each read expects, its length (-1: NIL, {@link IMPOSSIBLE}) and where its prefix hashes start. */
@@ -49,21 +62,30 @@ export class ReadLookahead {
   private readonly prefix: Int32Array;
   private readonly store: KvStore;
 
-  private constructor(ops: CompiledOps, store: KvStore, reads: number[], resets: number[], calls: Float64Array, returns: Float64Array) {
+  private constructor(ops: CompiledOps, store: KvStore, reads: number[], resets: number[][], calls: Float64Array, returns: Float64Array) {
     this.store = store;
+    this.key = ops.key;
     this.calls = calls;
     this.returns = returns;
+    const words = (ops.kind.length + 31) >>> 5;
     this.reads = Int32Array.from(reads);
-    this.resets = Int32Array.from(resets);
-    const words = ((ops.kind.length + 31) >>> 5) + 1;
-    this.readFrom = startIndices(this.reads, words);
-    this.resetFrom = startIndices(this.resets, words);
+    this.readFrom = new Int32Array(words + 1);
+    startIndices(this.reads, 0, this.reads.length, words, this.readFrom, 0);
+    this.stride = words + 1;
+    this.resets = new Int32Array(resets.reduce((sum, group) => sum + group.length, 0));
+    this.resetFrom = new Int32Array(resets.length * this.stride);
+    let at = 0;
+    resets.forEach((group, k) => {
+      this.resets.set(group, at);
+      startIndices(this.resets, at, at + group.length, words, this.resetFrom, k * this.stride);
+      at += group.length;
+    });
     const count = reads.length;
     this.want = new Int32Array(count);
     this.wantLen = new Int32Array(count);
     this.prefixAt = new Int32Array(count);
     // Distinct expected values and their texts, then one table of prefix hashes.
-    const at = new Map<number, number>();
+    const offsets = new Map<number, number>();
     const texts: string[] = [];
     let size = 0;
     for (let i = 0; i < count; i++) {
@@ -73,11 +95,11 @@ export class ReadLookahead {
         this.wantLen[i] = v === KvStore.NIL ? -1 : IMPOSSIBLE;
         continue;
       }
-      let offset = at.get(v);
+      let offset = offsets.get(v);
       if (offset === undefined) {
         const text = store.text(v);
         offset = size;
-        at.set(v, offset);
+        offsets.set(v, offset);
         texts.push(text);
         size += text.length + 1;
       }
@@ -95,62 +117,78 @@ export class ReadLookahead {
   /**
    * The look-ahead for `ops` (operations numbered by call time, with these
    * call and return times), or `undefined` when it cannot help: no store
-   * (registers), several keys, or no appends or no definite reads.
+   * (registers), or no appends or no definite reads.
    */
   static of(ops: CompiledOps, calls: Float64Array, returns: Float64Array): ReadLookahead | undefined {
     const store = ops.store;
-    if (store === undefined || ops.key !== undefined) return undefined;
+    if (store === undefined) return undefined;
+    const key = ops.key;
     const reads: number[] = [];
-    const resets: number[] = [];
+    const resets: number[][] = [];
     let appends = false;
     for (let i = 0; i < ops.kind.length; i++) {
       const kind = ops.kind[i] as number;
       if (kind === K_READ) reads.push(i);
       else if (kind === K_APPEND) appends = true;
-      else if (kind !== K_NOP && kind !== K_NOT) resets.push(i);
+      else if (kind !== K_NOP && kind !== K_NOT) {
+        const k = key === undefined ? 0 : (key[i] as number);
+        while (resets.length <= k) resets.push([]);
+        (resets[k] as number[]).push(i);
+      }
     }
-    return appends && reads.length > 0 ? new ReadLookahead(ops, store, reads, resets, calls, returns) : undefined;
+    // (A table of start indices per key and word: not for histories with very many keys.)
+    if (!appends || reads.length === 0 || resets.length * ((ops.kind.length >>> 5) + 2) > MAX_TABLE) return undefined;
+    // Every key a read names needs a (maybe empty) group.
+    for (const r of reads) {
+      const k = key === undefined ? 0 : (key[r] as number);
+      while (resets.length <= k) resets.push([]);
+    }
+    return new ReadLookahead(ops, store, reads, resets, calls, returns);
   }
 
   /**
-   * Is `value` a dead end, with the operations in `bits` linearized (every
-   * operation below word `lo` is)? True only if no completion can exist.
+   * Is `state` (a value, or a map of values when there are several keys) a
+   * dead end, with the operations in `bits` linearized (every operation below
+   * word `lo` is)? True only if no completion can exist.
    */
-  dead(value: number, bits: Int32Array, lo: number): boolean {
-    // Call time of the first replacing operation not linearized yet.
-    const resets = this.resets;
-    let replaceFrom = Infinity;
-    for (let i = this.resetFrom[lo] as number; i < resets.length; i++) {
-      const op = resets[i] as number;
-      if (((bits[op >>> 5] as number) & (1 << (op & 31))) === 0) {
-        replaceFrom = this.calls[op] as number;
-        break;
-      }
-    }
-    const reads = this.reads;
-    let length = -2;
+  dead(state: number, bits: Int32Array, lo: number): boolean {
+    const { reads, resets, resetFrom, key, store } = this;
     for (let i = this.readFrom[lo] as number, seen = 0; i < reads.length && seen < READS_AHEAD; i++) {
       const r = reads[i] as number;
       if (((bits[r >>> 5] as number) & (1 << (r & 31))) !== 0) continue;
       seen++;
-      // A replacing operation may come first: this read says nothing about `value`.
-      if (replaceFrom <= (this.returns[r] as number)) continue;
+      const k = key === undefined ? 0 : (key[r] as number);
+      // A replacing operation on the read's key may come first: then this
+      // read says nothing about the value.
+      const ret = this.returns[r] as number;
+      let replaced = false;
+      for (let j = resetFrom[k * this.stride + lo] as number, end = resetFrom[k * this.stride + this.stride - 1] as number; j < end; j++) {
+        const op = resets[j] as number;
+        if ((this.calls[op] as number) > ret) break;
+        if (((bits[op >>> 5] as number) & (1 << (op & 31))) === 0) {
+          replaced = true;
+          break;
+        }
+      }
+      if (replaced) continue;
+      const value = key === undefined ? state : store.lookup(state, k);
       if (value === this.want[i] || value === KvStore.NIL) continue;
       const want = this.wantLen[i] as number;
       if (want < 0) return true;
-      if (length === -2) length = this.store.lengthOf(value);
-      if (length >= want || this.prefix[(this.prefixAt[i] as number) + length] !== this.store.hashOf(value)) return true;
+      const length = store.lengthOf(value);
+      if (length >= want || this.prefix[(this.prefixAt[i] as number) + length] !== store.hashOf(value)) return true;
     }
     return false;
   }
 }
 
-/** For each of `words` bitset words w, the first index in `ops` (ascending) of an operation ≥ 32·w. */
-function startIndices(ops: Int32Array, words: number): Int32Array {
-  const from = new Int32Array(words + 1);
-  for (let w = 0, i = 0; w <= words; w++) {
-    while (i < ops.length && (ops[i] as number) < w * 32) i++;
-    from[w] = i;
+/**
+ * For each bitset word w ≤ `words`: the index in `ops[from … to)` (ascending)
+ * of the first operation ≥ 32·w (`to` if none), written to `out[at + w]`.
+ */
+function startIndices(ops: Int32Array, from: number, to: number, words: number, out: Int32Array, at: number): void {
+  for (let w = 0, i = from; w <= words; w++) {
+    while (i < to && (ops[i] as number) < w * 32) i++;
+    out[at + w] = i;
   }
-  return from;
 }
