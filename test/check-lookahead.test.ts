@@ -171,7 +171,7 @@ test('issue #7: with the look-ahead, a failing partition still reports the longe
   assert.deepEqual(fresh.counterexample, r.counterexample);
 });
 
-test('issue #7: the look-ahead cuts the search on c50-ok (Porcupine kv: appends of distinct pieces) about ten-fold', () => {
+test('issue #7: the look-ahead cuts the search on c50-ok (Porcupine kv: appends of distinct pieces) more than ten-fold', () => {
   const h = parseKvLog(readFileSync(new URL('../../shared/testdata/porcupine/kv/c50-ok.txt', import.meta.url), 'utf8'));
   let fast = 0;
   let slow = 0;

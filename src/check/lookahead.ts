@@ -8,12 +8,14 @@
  * is left among those called before that read returns, then everything
  * linearized before the read is an append or leaves the value alone, so the
  * read will see the current value with some pieces appended: the current
- * value must be a prefix of what the read returned. When it is not, no
- * completion exists and the search backtracks at once. Wing & Gong's search
- * alone only finds that out when it reaches the read, after trying every
- * order of the appends in between; on Porcupine's kv histories, where each
- * append adds a distinct piece, the look-ahead cuts the search about
- * fourteen-fold (c50-ok: 342 k steps → 25 k).
+ * value must be a prefix of what the read returned. If the only such
+ * operations left are puts, the read may instead see one of their values
+ * with pieces appended. When no candidate is a prefix, no completion exists
+ * and the search backtracks at once. Wing & Gong's search alone only finds
+ * that out when it reaches the read, after trying every order of the appends
+ * in between; on Porcupine's kv histories, where each append adds a distinct
+ * piece, the look-ahead cuts the search about 25-fold (c50-ok: 342 k steps →
+ * 13 k; c50-bad: 63 k → 2 k).
  *
  * The test is exact in the direction that matters: a value is only declared
  * a dead end when it provably is (a hash mismatch proves two texts differ; a
@@ -23,13 +25,19 @@
  * user model's guessed string instructions, or a KV history checked without
  * partitioning, where the state is a map and each read is held against its
  * own key's value and its own key's replacing operations (other keys cannot
- * touch it); c10-bad unpartitioned: 902 k → 100 k steps.
+ * touch it); c10-bad unpartitioned: 902 k → 29 k steps.
  */
-import { K_APPEND, K_NOP, K_NOT, K_READ, type CompiledOps } from './compiled.ts';
+import { K_APPEND, K_NOP, K_NOT, K_READ, K_WRITE, type CompiledOps } from './compiled.ts';
 import { KvStore, prefixHashes } from './models/kv-store.ts';
 
-/** Unlinearized reads looked at per test (measured: 1 → 90 k steps on c50-ok, 4 → 25 k, 8 → 22 k, at more cost per step). */
-const READS_AHEAD = 4;
+/**
+ * Unlinearized reads looked at per test: one value (measured on c50-ok: 1 →
+ * 86 k steps, 2 → 25 k, 4 → 16 k, 8 → 13.4 k, 16 → 13.4 k; cold kv set
+ * ~135 → ~113 ms from 4 to 8), several keys (unpartitioned c10-bad: 4 →
+ * 100 k, 8 → 54 k, 16 → 29 k; cold c01 + c10 ~155 → ~115 ms from 4 to 16).
+ */
+const READS_AHEAD_ONE_KEY = 8;
+const READS_AHEAD_KEYS = 16;
 /** Largest per-key start table (ints) built. */
 const MAX_TABLE = 1 << 22;
 /** A read nothing can satisfy (its expected value no operation writes). */
@@ -50,8 +58,13 @@ export class ReadLookahead {
   private readonly resets: Int32Array;
   private readonly resetFrom: Int32Array;
   private readonly stride: number;
+  /** Reads looked at per test. */
+  private readonly ahead: number;
   /** Key id of each operation when the state is a map (several keys), else undefined. */
   private readonly key: Int32Array | undefined;
+  /** Instruction and first argument of each operation. */
+  private readonly kind: Uint8Array;
+  private readonly argA: Int32Array;
   private readonly calls: Float64Array;
   private readonly returns: Float64Array;
   /** Value each read expects, its length (-1: NIL, {@link IMPOSSIBLE}) and where its prefix hashes start. */
@@ -65,6 +78,9 @@ export class ReadLookahead {
   private constructor(ops: CompiledOps, store: KvStore, reads: number[], resets: number[][], calls: Float64Array, returns: Float64Array) {
     this.store = store;
     this.key = ops.key;
+    this.ahead = ops.key === undefined ? READS_AHEAD_ONE_KEY : READS_AHEAD_KEYS;
+    this.kind = ops.kind;
+    this.argA = ops.a;
     this.calls = calls;
     this.returns = returns;
     const words = (ops.kind.length + 31) >>> 5;
@@ -152,8 +168,8 @@ export class ReadLookahead {
    * word `lo` is)? True only if no completion can exist.
    */
   dead(state: number, bits: Int32Array, lo: number): boolean {
-    const { reads, resets, resetFrom, key, store } = this;
-    for (let i = this.readFrom[lo] as number, seen = 0; i < reads.length && seen < READS_AHEAD; i++) {
+    const { reads, resets, resetFrom, key, ahead } = this;
+    for (let i = this.readFrom[lo] as number, seen = 0; i < reads.length && seen < ahead; i++) {
       const r = reads[i] as number;
       if (((bits[r >>> 5] as number) & (1 << (r & 31))) !== 0) continue;
       seen++;
@@ -161,24 +177,28 @@ export class ReadLookahead {
       // A replacing operation on the read's key may come first: then this
       // read says nothing about the value.
       const ret = this.returns[r] as number;
-      let replaced = false;
-      for (let j = resetFrom[k * this.stride + lo] as number, end = resetFrom[k * this.stride + this.stride - 1] as number; j < end; j++) {
+      // A put that may come first gives the read another value to grow
+      // from; any other replacing operation: the read says nothing.
+      const value = key === undefined ? state : this.store.lookup(state, k);
+      let reachable = this.grows(value, i);
+      for (let j = resetFrom[k * this.stride + lo] as number, end = resetFrom[k * this.stride + this.stride - 1] as number; j < end && !reachable; j++) {
         const op = resets[j] as number;
         if ((this.calls[op] as number) > ret) break;
-        if (((bits[op >>> 5] as number) & (1 << (op & 31))) === 0) {
-          replaced = true;
-          break;
-        }
+        if (((bits[op >>> 5] as number) & (1 << (op & 31))) !== 0) continue;
+        reachable = this.kind[op] !== K_WRITE || this.grows(this.argA[op] as number, i);
       }
-      if (replaced) continue;
-      const value = key === undefined ? state : store.lookup(state, k);
-      if (value === this.want[i] || value === KvStore.NIL) continue;
-      const want = this.wantLen[i] as number;
-      if (want < 0) return true;
-      const length = store.lengthOf(value);
-      if (length >= want || this.prefix[(this.prefixAt[i] as number) + length] !== store.hashOf(value)) return true;
+      if (!reachable) return true;
     }
     return false;
+  }
+
+  /** Can `value` become what read number `i` expects by appends alone? (False only if provably not.) */
+  private grows(value: number, i: number): boolean {
+    if (value === this.want[i] || value === KvStore.NIL) return true;
+    const want = this.wantLen[i] as number;
+    if (want < 0) return false;
+    const length = this.store.lengthOf(value);
+    return length < want && this.prefix[(this.prefixAt[i] as number) + length] === this.store.hashOf(value);
   }
 }
 
