@@ -97,12 +97,11 @@ test('issue #7: a trap whose guessed linearization does not replay is searched a
   assert.equal(checkLinearizability(stringModel({ n: 0 }), abcd).result, 'linearizable');
 });
 
-test("issue #7: a Porcupine-style user model is stepped only to probe and to replay (c50-ok: far fewer calls than search steps)", () => {
+test("issue #7: a Porcupine-style user model is stepped only to probe and to replay (c50-ok: a few calls per operation, whatever the search takes)", () => {
   const h = parseKvLog(readFileSync(new URL('../../shared/testdata/porcupine/kv/c50-ok.txt', import.meta.url), 'utf8'));
   const calls = { n: 0 };
   const r = checkLinearizability(stringModel(calls), h);
   assert.equal(r.result, 'linearizable');
-  // The search takes more steps than the model is called (the look-ahead keeps it to ~25 k).
-  assert.ok(r.steps > 2 * calls.n, `steps ${r.steps}, model.step calls ${calls.n}`);
-  assert.ok(calls.n < 8 * h.length, `model.step called ${calls.n} times for ${h.length} operations (${r.steps} steps)`);
+  // Three probes per operation (a get may try a few more states), one replay step each.
+  assert.ok(calls.n < 5 * h.length, `model.step called ${calls.n} times for ${h.length} operations (${r.steps} steps)`);
 });
