@@ -82,20 +82,23 @@ function appendHistory(rng: SeededRandom, n: number, corrupt: boolean, keys: rea
   return h;
 }
 
-test('issue #7: the look-ahead gives the same verdicts as the plain search and a brute-force checker (appends, puts, deletes, CAS, pending)', (t) => {
-  const seed = Number(process.env.SEED ?? 31);
-  t.diagnostic(`seed=${seed}`);
+/**
+ * Random histories over `keys` (checked as one piece) with and without the
+ * look-ahead, and against brute force when short; both models' `absent`
+ * settings. Returns what it saw.
+ */
+function compareOnRandom(seed: number, keys: readonly string[], cases: number, longest: number, bruteUpTo: number): { lin: number; not: number; brute: number; fewer: number } {
   const rng = new SeededRandom(seed);
   const counts = { lin: 0, not: 0, brute: 0, fewer: 0 };
   for (const model of [createKvModel(), createKvModel({ absent: '' })]) {
-    for (let k = 0; k < 600; k++) {
-      const n = 4 + rng.int(k < 300 ? 6 : 18);
-      const h = appendHistory(rng, n, rng.int(2) === 0);
+    for (let k = 0; k < cases; k++) {
+      const n = 4 + rng.int(k < cases / 2 ? 6 : longest);
+      const h = appendHistory(rng, n, rng.int(2) === 0, keys);
       const what = `case ${k}, seed ${seed}: ${JSON.stringify(h)}`;
       const fast = search(model, h, true);
       const slow = search(model, h, false);
       assert.equal(fast.ok, slow.ok, what);
-      if (n <= 9) {
+      if (n <= bruteUpTo) {
         assert.equal(fast.ok, bruteForce(model, h), `brute force, ${what}`);
         counts.brute++;
       }
@@ -103,35 +106,25 @@ test('issue #7: the look-ahead gives the same verdicts as the plain search and a
       counts[fast.ok === true ? 'lin' : 'not']++;
     }
   }
-  t.diagnostic(`${counts.lin} linearizable, ${counts.not} not, ${counts.brute} against brute force, look-ahead took fewer steps in ${counts.fewer}`);
-  assert.ok(counts.lin > 200 && counts.not > 200, 'the generator should produce both verdicts');
-  assert.ok(counts.fewer > 50, 'the look-ahead should cut some searches');
+  return counts;
+}
+
+test('issue #7: the look-ahead gives the same verdicts as the plain search and a brute-force checker (appends, puts, deletes, CAS, pending)', (t) => {
+  const seed = Number(process.env.SEED ?? 31);
+  t.diagnostic(`seed=${seed}`);
+  const c = compareOnRandom(seed, ['k'], 600, 18, 9);
+  t.diagnostic(`${c.lin} linearizable, ${c.not} not, ${c.brute} against brute force, look-ahead took fewer steps in ${c.fewer}`);
+  assert.ok(c.lin > 200 && c.not > 200, 'the generator should produce both verdicts');
+  assert.ok(c.fewer > 50, 'the look-ahead should cut some searches');
 });
 
 test('issue #7: with several keys in one state (no partitioning) the look-ahead follows each key apart, with the same verdicts', (t) => {
   const seed = Number(process.env.SEED ?? 37);
   t.diagnostic(`seed=${seed}`);
-  const rng = new SeededRandom(seed);
-  const counts = { lin: 0, not: 0, brute: 0, fewer: 0 };
-  for (const model of [createKvModel(), createKvModel({ absent: '' })]) {
-    for (let k = 0; k < 400; k++) {
-      const n = 4 + rng.int(k < 200 ? 6 : 16);
-      const h = appendHistory(rng, n, rng.int(2) === 0, ['x', 'y', 'z']);
-      const what = `case ${k}, seed ${seed}: ${JSON.stringify(h)}`;
-      const fast = search(model, h, true);
-      const slow = search(model, h, false);
-      assert.equal(fast.ok, slow.ok, what);
-      if (n <= 8) {
-        assert.equal(fast.ok, bruteForce(model, h), `brute force, ${what}`);
-        counts.brute++;
-      }
-      if (fast.looks && fast.steps < slow.steps) counts.fewer++;
-      counts[fast.ok === true ? 'lin' : 'not']++;
-    }
-  }
-  t.diagnostic(`${counts.lin} linearizable, ${counts.not} not, ${counts.brute} against brute force, look-ahead took fewer steps in ${counts.fewer}`);
-  assert.ok(counts.lin > 100 && counts.not > 100, 'the generator should produce both verdicts');
-  assert.ok(counts.fewer > 50, 'the look-ahead should cut some searches');
+  const c = compareOnRandom(seed, ['x', 'y', 'z'], 400, 16, 8);
+  t.diagnostic(`${c.lin} linearizable, ${c.not} not, ${c.brute} against brute force, look-ahead took fewer steps in ${c.fewer}`);
+  assert.ok(c.lin > 100 && c.not > 100, 'the generator should produce both verdicts');
+  assert.ok(c.fewer > 50, 'the look-ahead should cut some searches');
 });
 
 test('issue #7: the look-ahead lets a put called when a read returns come first (equal times overlap)', () => {
