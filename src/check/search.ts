@@ -305,7 +305,7 @@ export class PartitionSearch<S, I, O> {
   private readonly stackState: Int32Array;
   private readonly best: Int32Array;
   private bestLen = 0;
-  /** Dead ends seen ahead in histories with appends (compiled single-value partitions), or undefined. */
+  /** Dead ends seen ahead in histories with appends (compiled operations; see lookahead.ts), or undefined. */
   private readonly lookahead: ReadLookahead | undefined;
   // Search position, saved between runs.
   private depth = 0;
