@@ -180,3 +180,17 @@ test('issue #7: the look-ahead cuts the search on c50-ok (Porcupine kv: appends 
   // Whole-check step counts are deterministic: this is the figure the docs quote.
   assert.equal(checkLinearizability(porcupineKvModel, h).steps, fast);
 });
+
+test('issue #7: values too long to table (over 4 M characters read) are looked at no further; verdicts hold', () => {
+  const big = 'x'.repeat((1 << 22) + 10);
+  const h: KvOp[] = [
+    { clientId: 0, input: { type: 'append', key: 'k', value: 'a' }, call: 0, output: {}, return: 1 },
+    { clientId: 1, input: { type: 'append', key: 'k', value: big }, call: 0, output: {}, return: 3 },
+    { clientId: 2, input: { type: 'get', key: 'k' }, call: 4, output: { value: `a${big}` }, return: 5 },
+  ];
+  assert.equal(checkLinearizability(porcupineKvModel, h).result, 'linearizable');
+  const other = h.map((op, i) => (i === 2 ? { ...op, output: { value: `${big}a` } } : op));
+  assert.equal(checkLinearizability(porcupineKvModel, other).result, 'linearizable');
+  const wrong = h.map((op, i) => (i === 2 ? { ...op, output: { value: `b${big}` } } : op));
+  assert.equal(checkLinearizability(porcupineKvModel, wrong).result, 'not-linearizable');
+});

@@ -42,6 +42,10 @@ const READS_AHEAD_KEYS = 16;
 const MAX_TABLE = 1 << 22;
 /** A read nothing can satisfy (its expected value no operation writes). */
 const IMPOSSIBLE = -2;
+/** A read whose value got no prefix table (the tables' size limit was reached): it never declares a dead end. */
+const UNTABLED = -3;
+/** Most prefix hashes kept (ints) for one partition: long values read many times stop being tabled there. */
+const MAX_PREFIXES = 1 << 22;
 
 /** The look-ahead of one partition's compiled operations (see the file comment). */
 export class ReadLookahead {
@@ -67,7 +71,7 @@ export class ReadLookahead {
   private readonly argA: Int32Array;
   private readonly calls: Float64Array;
   private readonly returns: Float64Array;
-  /** Value each read expects, its length (-1: NIL, {@link IMPOSSIBLE}) and where its prefix hashes start. */
+  /** Value each read expects, its length (-1: NIL, {@link IMPOSSIBLE}, {@link UNTABLED}) and where its prefix hashes start. */
   private readonly want: Int32Array;
   private readonly wantLen: Int32Array;
   private readonly prefixAt: Int32Array;
@@ -113,11 +117,16 @@ export class ReadLookahead {
       }
       let offset = offsets.get(v);
       if (offset === undefined) {
+        const length = store.lengthOf(v);
+        if (size + length + 1 > MAX_PREFIXES) {
+          this.wantLen[i] = UNTABLED;
+          continue;
+        }
         const text = store.text(v);
         offset = size;
         offsets.set(v, offset);
         texts.push(text);
-        size += text.length + 1;
+        size += length + 1;
       }
       this.wantLen[i] = store.lengthOf(v);
       this.prefixAt[i] = offset;
@@ -196,7 +205,7 @@ export class ReadLookahead {
   private grows(value: number, i: number): boolean {
     if (value === this.want[i] || value === KvStore.NIL) return true;
     const want = this.wantLen[i] as number;
-    if (want < 0) return false;
+    if (want < 0) return want === UNTABLED;
     const length = this.store.lengthOf(value);
     return length < want && this.prefix[(this.prefixAt[i] as number) + length] === this.store.hashOf(value);
   }
