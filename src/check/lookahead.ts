@@ -8,9 +8,10 @@
  * is left among those called before that read returns, then everything
  * linearized before the read is an append or leaves the value alone, so the
  * read will see the current value with some pieces appended: the current
- * value must be a prefix of what the read returned. If the only such
- * operations left are puts, the read may instead see one of their values
- * with pieces appended. When no candidate is a prefix, no completion exists
+ * value must be a prefix of what the read returned. If such operations are
+ * left, the read may instead see what one of them leaves (a put's value, a
+ * swapped CAS's new value, a delete's absent value) with pieces appended.
+ * When no candidate is a prefix, no completion exists
  * and the search backtracks at once. Wing & Gong's search alone only finds
  * that out when it reaches the read, after trying every order of the appends
  * in between; on Porcupine's kv histories, where each append adds a distinct
@@ -27,7 +28,7 @@
  * own key's value and its own key's replacing operations (other keys cannot
  * touch it); c10-bad unpartitioned: 902 k → 29 k steps.
  */
-import { K_APPEND, K_NOP, K_NOT, K_READ, K_WRITE, type CompiledOps } from './compiled.ts';
+import { K_APPEND, K_NOP, K_NOT, K_READ, K_TAKE, K_WRITE, type CompiledOps } from './compiled.ts';
 import { KvStore, prefixHashes } from './models/kv-store.ts';
 
 /**
@@ -66,9 +67,10 @@ export class ReadLookahead {
   private readonly ahead: number;
   /** Key id of each operation when the state is a map (several keys), else undefined. */
   private readonly key: Int32Array | undefined;
-  /** Instruction and first argument of each operation. */
+  /** Instruction and arguments of each operation. */
   private readonly kind: Uint8Array;
   private readonly argA: Int32Array;
+  private readonly argB: Int32Array;
   private readonly calls: Float64Array;
   private readonly returns: Float64Array;
   /** Value each read expects, its length (-1: NIL, {@link IMPOSSIBLE}, {@link UNTABLED}) and where its prefix hashes start. */
@@ -85,6 +87,7 @@ export class ReadLookahead {
     this.ahead = ops.key === undefined ? READS_AHEAD_ONE_KEY : READS_AHEAD_KEYS;
     this.kind = ops.kind;
     this.argA = ops.a;
+    this.argB = ops.b;
     this.calls = calls;
     this.returns = returns;
     const words = (ops.kind.length + 31) >>> 5;
@@ -146,7 +149,6 @@ export class ReadLookahead {
    */
   static of(ops: CompiledOps, calls: Float64Array, returns: Float64Array): ReadLookahead | undefined {
     const store = ops.store;
-    if (store === undefined) return undefined;
     const key = ops.key;
     const reads: number[] = [];
     const resets: number[][] = [];
@@ -162,7 +164,7 @@ export class ReadLookahead {
       }
     }
     // (A table of start indices per key and word: not for histories with very many keys.)
-    if (!appends || reads.length === 0 || resets.length * ((ops.kind.length >>> 5) + 2) > MAX_TABLE) return undefined;
+    if (store === undefined || !appends || reads.length === 0 || resets.length * ((ops.kind.length >>> 5) + 2) > MAX_TABLE) return undefined;
     // Every key a read names needs a (maybe empty) group.
     for (const r of reads) {
       const k = key === undefined ? 0 : (key[r] as number);
@@ -182,19 +184,18 @@ export class ReadLookahead {
       const r = reads[i] as number;
       if (((bits[r >>> 5] as number) & (1 << (r & 31))) !== 0) continue;
       seen++;
+      // The read sees, with pieces appended, either the current value or
+      // what one of the replacing operations that may come before it (on its
+      // key, not linearized, called before it returns) leaves.
       const k = key === undefined ? 0 : (key[r] as number);
-      // A replacing operation on the read's key may come first: then this
-      // read says nothing about the value.
       const ret = this.returns[r] as number;
-      // A put that may come first gives the read another value to grow
-      // from; any other replacing operation: the read says nothing.
-      const value = key === undefined ? state : this.store.lookup(state, k);
-      let reachable = this.grows(value, i);
+      let reachable = this.grows(key === undefined ? state : this.store.lookup(state, k), i);
       for (let j = resetFrom[k * this.stride + lo] as number, end = resetFrom[k * this.stride + this.stride - 1] as number; j < end && !reachable; j++) {
         const op = resets[j] as number;
         if ((this.calls[op] as number) > ret) break;
         if (((bits[op >>> 5] as number) & (1 << (op & 31))) !== 0) continue;
-        reachable = this.kind[op] !== K_WRITE || this.grows(this.argA[op] as number, i);
+        const kind = this.kind[op];
+        reachable = this.grows(kind === K_WRITE || kind === K_TAKE ? (this.argA[op] as number) : (this.argB[op] as number), i);
       }
       if (!reachable) return true;
     }
