@@ -194,3 +194,16 @@ test('issue #7: values too long to table (over 4 M characters read) are looked a
   const wrong = h.map((op, i) => (i === 2 ? { ...op, output: { value: `b${big}` } } : op));
   assert.equal(checkLinearizability(porcupineKvModel, wrong).result, 'not-linearizable');
 });
+
+test('issue #7: a look-ahead counterexample reaches as far as the plain search would (c10-bad unpartitioned)', () => {
+  const h = parseKvLog(readFileSync(new URL('../../shared/testdata/porcupine/kv/c10-bad.txt', import.meta.url), 'utf8'));
+  const r = checkLinearizability(porcupineKvModel, h, { partition: false });
+  assert.equal(r.result, 'not-linearizable');
+  // The plain search, to the end (~900 k steps): its longest prefix.
+  const plain = new PartitionSearch(porcupineKvModel, h, false, false);
+  assert.equal(plain.run(Number.POSITIVE_INFINITY), false);
+  const longest = plain.linearization();
+  // The look-ahead's own search stopped earlier; the reported prefix is searched along its path.
+  assert.ok(r.steps < plain.steps / 10, `look-ahead ${r.steps} steps, plain ${plain.steps}`);
+  assert.equal(r.counterexample?.[0]?.prefix.length, longest.length);
+});

@@ -224,10 +224,14 @@ export function checkLinearizability<S, I, O>(
       // to its verbose check).
       const short = search.linearization();
       const length = search.prefixLength;
+      const path = search.longestPath();
       const steps = Math.max(PREFIX_STEPS, search.steps);
       const subset = parts[i] as readonly Operation<I, O>[];
       lazily(part, 'linearization', () => {
+        // Along the look-ahead's longest path first: the plain search then
+        // dives past the dead end it saw, towards the operation that fails.
         const again = new PartitionSearch(model, subset, false, false);
+        again.prefer(path);
         again.run(steps);
         return (again.result === false || again.prefixLength > length ? again.linearization() : short).map(toHistory);
       });

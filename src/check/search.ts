@@ -315,6 +315,8 @@ export class PartitionSearch<S, I, O> {
   private hi = 0;
   /** The first frame is built by the first run (the constructor stays small). */
   private frameless = true;
+  /** Operations to try first, depth by depth (see {@link prefer}); empty for none. */
+  private preferred: Int32Array = new Int32Array(0);
 
   /**
    * `guess`: for a model without a compiler, try instructions guessed by
@@ -405,6 +407,22 @@ export class PartitionSearch<S, I, O> {
   /** Does this search cut dead ends seen ahead (so a failure's prefix may be short)? */
   get looksAhead(): boolean {
     return this.lookahead !== undefined;
+  }
+
+  /**
+   * Before the first {@link run}: at each depth of `path` (operations as
+   * numbered by {@link longestPath}), try that operation first when it is a
+   * candidate. Changes the order of the search, not what it can find.
+   */
+  prefer(path: Int32Array): void {
+    this.preferred = path;
+  }
+
+  /** The longest linearizable prefix met so far, as this search numbers operations. */
+  longestPath(): Int32Array {
+    if (this.result === true) return this.stackOp.slice(0, this.n);
+    if (this.depth > this.bestLen) this.saveBest(this.depth);
+    return this.best.slice(0, this.bestLen);
   }
 
   /** Length of the longest linearizable prefix met so far. */
@@ -556,6 +574,16 @@ export class PartitionSearch<S, I, O> {
         cand[end++] = op;
       }
       if (!pendingSeen) break;
+    }
+    if (d < this.preferred.length && end - off > 1) {
+      // Try the preferred operation first, the others in their order.
+      const want = this.preferred[d] as number;
+      for (let k = off + 1; k < end; k++) {
+        if (cand[k] !== want) continue;
+        cand.copyWithin(off + 1, off, k);
+        cand[off] = want;
+        break;
+      }
     }
     this.frameOff[d] = off;
     this.frameCnt[d] = end - off;
