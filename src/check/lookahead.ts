@@ -165,13 +165,14 @@ export class ReadLookahead {
         (resets[k] as number[]).push(i);
       }
     }
-    // (A table of start indices per key and word: not for histories with very many keys.)
-    if (store === undefined || !appends || reads.length === 0 || resets.length * ((ops.kind.length >>> 5) + 2) > MAX_TABLE) return undefined;
+    if (store === undefined || !appends || reads.length === 0) return undefined;
     // Every key a read names needs a (maybe empty) group.
     for (const r of reads) {
       const k = key === undefined ? 0 : (key[r] as number);
       while (resets.length <= k) resets.push([]);
     }
+    // (A table of start indices per key and word: not for histories with very many keys.)
+    if (resets.length * ((ops.kind.length >>> 5) + 2) > MAX_TABLE) return undefined;
     return new ReadLookahead(ops, store, reads, resets, calls, returns);
   }
 
