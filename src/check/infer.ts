@@ -52,55 +52,69 @@ export function guessStringOps<S, I, O>(model: Model<S, I, O>, ops: readonly Ope
   const probes = [init, `${init}\u0001a`, `\u0002${init}zq`];
   const store = new KvStore(init);
   const out = new OpsBuilder(ops.length);
-  const step = (s: string, op: Operation<I, O>): [boolean, unknown] | undefined => {
+  // model.step on a probe: whether legal and the next state, or false if it threw or returned no pair.
+  const legal: boolean[] = [false, false, false];
+  const next: unknown[] = [undefined, undefined, undefined];
+  const step = (s: string, op: Operation<I, O>, j: number): boolean => {
     try {
       const r = model.step(s as S, op.input, op.output);
-      return Array.isArray(r) ? [r[0] === true, r[1]] : undefined;
+      if (!Array.isArray(r)) return false;
+      legal[j] = r[0] === true;
+      next[j] = r[1];
+      return true;
     } catch {
-      return undefined;
+      return false;
     }
   };
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i] as Operation<I, O>;
-    const rs: [boolean, unknown][] = [];
-    for (const p of probes) {
-      const r = step(p, op);
-      if (r === undefined) return undefined;
-      rs.push(r);
+    let allLegal = true;
+    let unchanged = true;
+    let strings = true;
+    for (let j = 0; j < 3; j++) {
+      if (!step(probes[j] as string, op, j)) return undefined;
+      if (!legal[j]) allLegal = false;
+      else if (next[j] !== probes[j]) unchanged = false;
+      if (typeof next[j] !== 'string') strings = false;
     }
-    const allLegal = rs.every((r) => r[0]);
-    const unchanged = rs.every((r, j) => !r[0] || r[1] === probes[j]);
     if (allLegal && unchanged) {
       out.set(i, K_NOP);
       continue;
     }
     if (unchanged) {
       // Legal in no probe (or only some): a read of one particular value?
+      const legalOnProbes = [legal[0], legal[1], legal[2]];
       const cands: string[] = [];
       stringsIn(op.output, cands);
       stringsIn(op.input, cands);
       cands.push(init);
       let read: string | undefined;
       for (const c of cands) {
-        const r = step(c, op);
-        if (r === undefined) return undefined;
-        if (r[0] && r[1] === c) {
+        if (!step(c, op, 0)) return undefined;
+        if (legal[0] && next[0] === c) {
           read = c;
           break;
         }
       }
-      if (read === undefined || rs.some((r, j) => r[0] !== (probes[j] === read))) return undefined;
+      if (read === undefined) return undefined;
+      for (let j = 0; j < 3; j++) if (legalOnProbes[j] !== (probes[j] === read)) return undefined;
       out.set(i, K_READ, store.value(read));
       continue;
     }
-    if (!allLegal || !rs.every((r) => typeof r[1] === 'string')) return undefined;
-    const next = rs.map((r) => r[1] as string);
-    if (next.every((w) => w === next[0])) {
-      out.set(i, K_WRITE, store.value(next[0] as string));
+    if (!allLegal || !strings) return undefined;
+    const w0 = next[0] as string;
+    if (next[1] === w0 && next[2] === w0) {
+      out.set(i, K_WRITE, store.value(w0));
       continue;
     }
-    const x = (next[0] as string).slice(init.length);
-    if (next.every((w, j) => w.length === (probes[j] as string).length + x.length && w.startsWith(probes[j] as string) && w.endsWith(x))) {
+    const x = w0.slice(init.length);
+    let appends = true;
+    for (let j = 0; j < 3 && appends; j++) {
+      const w = next[j] as string;
+      const p = probes[j] as string;
+      appends = w.length === p.length + x.length && w.startsWith(p) && w.endsWith(x);
+    }
+    if (appends) {
       out.set(i, K_APPEND, store.pieceId(x));
       continue;
     }
