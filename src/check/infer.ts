@@ -128,9 +128,9 @@ export function replays<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<
   let state = model.init();
   for (const i of linearization) {
     const op = ops[i] as Operation<I, O>;
-    const [ok, next] = model.step(state, op.input, op.output);
-    if (!ok) return false;
-    state = next;
+    const r = model.step(state, op.input, op.output);
+    if (!r[0]) return false;
+    state = r[1];
   }
   return true;
 }
