@@ -356,7 +356,7 @@ export class KvStore {
   private growCache(): void {
     const pays = this.cacheHits * 4 >= this.cacheLookups || this.cacheMask < CACHE_TRIAL;
     if (this.cacheMask >= CACHE_MAX || !pays) {
-      // Not now: ask again when as many more slots have filled.
+      // Not now: ask again once another eighth of the slots has filled.
       this.cacheGrowAt = this.cached + (this.cacheMask + 1) / 8;
       return;
     }
