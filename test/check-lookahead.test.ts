@@ -162,6 +162,10 @@ test('issue #7: with the look-ahead, a failing partition still reports the longe
   assert.deepEqual(copy.partitions[0]?.linearization, [...Array(12).keys()]);
   assert.equal(copy.counterexample?.[0]?.stuck, 12);
   assert.deepEqual(fresh.counterexample, r.counterexample);
+  // A frozen result still answers (the value is computed once).
+  const frozen = Object.freeze(checkLinearizability(porcupineKvModel, h));
+  assert.equal(frozen.counterexample?.[0]?.stuck, 12);
+  assert.equal(frozen.counterexample, frozen.counterexample);
 });
 
 test('issue #7: the look-ahead cuts the search on c50-ok (Porcupine kv: appends of distinct pieces) more than ten-fold', () => {

@@ -263,18 +263,29 @@ export function checkLinearizability<S, I, O>(
  * plain data property holding the value; it can also be assigned).
  */
 function lazily<T extends object, K extends keyof T>(obj: T, key: K, compute: () => T[K]): void {
+  let computed = false;
+  let cached: T[K] | undefined;
   const settle = (value: T[K]): void => {
-    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+    try {
+      Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+    } catch {
+      // A frozen result keeps the accessor; the value is kept here instead.
+    }
   };
   Object.defineProperty(obj, key, {
     enumerable: true,
     configurable: true,
     get(): T[K] {
-      const value = compute();
-      settle(value);
-      return value;
+      if (!computed) {
+        cached = compute();
+        computed = true;
+        settle(cached);
+      }
+      return cached as T[K];
     },
     set(value: T[K]) {
+      computed = true;
+      cached = value;
       settle(value);
     },
   });
