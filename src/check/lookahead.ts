@@ -75,8 +75,7 @@ export class ReadLookahead {
   private readonly argB: Int32Array;
   private readonly calls: Float64Array;
   private readonly returns: Float64Array;
-  /** Value each read expects, its length (-1: NIL, {@link IMPOSSIBLE}, {@link UNTABLED}) and where its prefix hashes start. */
-  private readonly want: Int32Array;
+  /** Length of the value each read expects (its `argA`; -1: NIL, {@link IMPOSSIBLE}, {@link UNTABLED}) and where its prefix hashes start. */
   private readonly wantLen: Int32Array;
   private readonly prefixAt: Int32Array;
   /** Prefix hashes of the expected values, one run of `length + 1` per distinct value. */
@@ -106,7 +105,6 @@ export class ReadLookahead {
       at += group.length;
     });
     const count = reads.length;
-    this.want = new Int32Array(count);
     this.wantLen = new Int32Array(count);
     this.prefixAt = new Int32Array(count);
     // Distinct expected values and their texts, then one table of prefix hashes.
@@ -115,15 +113,13 @@ export class ReadLookahead {
     let size = 0;
     for (let i = 0; i < count; i++) {
       const v = ops.a[reads[i] as number] as number;
-      this.want[i] = v;
       if (v === KvStore.NIL || v < 0) {
         this.wantLen[i] = v === KvStore.NIL ? -1 : IMPOSSIBLE;
         continue;
       }
       let offset = offsets.get(v);
       if (offset === undefined) {
-        const length = store.lengthOf(v);
-        if (size + length + 1 > MAX_PREFIXES) {
+        if (size + store.lengthOf(v) + 1 > MAX_PREFIXES) {
           this.wantLen[i] = UNTABLED;
           continue;
         }
@@ -131,7 +127,7 @@ export class ReadLookahead {
         offset = size;
         offsets.set(v, offset);
         texts.push(text);
-        size += length + 1;
+        size += text.length + 1;
       }
       this.wantLen[i] = store.lengthOf(v);
       this.prefixAt[i] = offset;
@@ -211,7 +207,7 @@ export class ReadLookahead {
 
   /** Can `value` become what read number `i` expects by appends alone? (False only if provably not.) */
   private grows(value: number, i: number): boolean {
-    if (value === this.want[i] || value === KvStore.NIL) return true;
+    if (value === this.argA[this.reads[i] as number] || value === KvStore.NIL) return true;
     const want = this.wantLen[i] as number;
     if (want < 0) return want === UNTABLED;
     const length = this.store.lengthOf(value);

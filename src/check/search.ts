@@ -717,8 +717,6 @@ export class PartitionSearch<S, I, O> {
    * otherwise the longest linearizable prefix met so far.
    */
   linearization(): number[] {
-    if (this.result !== true && this.depth > this.bestLen) this.saveBest(this.depth);
-    const ids = this.result === true ? this.stackOp : this.best.subarray(0, this.bestLen);
-    return Array.from(ids, (id) => this.original[id] as number);
+    return Array.from(this.longestPath(), (id) => this.original[id] as number);
   }
 }
