@@ -223,7 +223,6 @@ export function checkLinearizability<S, I, O>(
       // when first read (Porcupine likewise leaves partial linearizations
       // to its verbose check).
       const short = search.linearization();
-      const length = search.prefixLength;
       const path = search.longestPath();
       const steps = Math.max(PREFIX_STEPS, search.steps);
       const subset = parts[i] as readonly Operation<I, O>[];
@@ -233,7 +232,7 @@ export function checkLinearizability<S, I, O>(
         const again = new PartitionSearch(model, subset, false, false);
         again.prefer(path);
         again.run(steps);
-        return (again.result === false || again.prefixLength > length ? again.linearization() : short).map(toHistory);
+        return (again.prefixLength >= path.length ? again.linearization() : short).map(toHistory);
       });
     } else {
       part.linearization = search.linearization().map(toHistory);
